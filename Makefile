@@ -1,0 +1,33 @@
+# Every target sets itself up: a fresh clone needs only `make run` or `make test`.
+PYTHON ?= $(shell command -v python3.12 || (pyenv which python3.12 2>/dev/null) || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean data
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); see .python-version")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/lieux
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_run.py
+
+data: $(STAMP)
+	$(BIN)/python scripts/build_nievre.py
+
+clean:
+	rm -rf $(VENV) results/runs results/sweeps
