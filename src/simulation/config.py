@@ -67,6 +67,7 @@ class TerritoryConfig:
     zones: str | None = None  # path of zones.csv (kind=files; nievre uses the built-in data/nievre/)
     places: str | None = None  # path of places.csv (kind=files)
     intrazonal_km: dict[str, float] = _kinds(1.0, 1.5, 2.0, 2.5)  # mean trip length inside a zone when area is unknown, km
+    car_share: dict[str, float] = _kinds(0.75, 0.85, 0.92, 0.93)  # car ownership where zones.csv gives none, share; INSEE RP households with a car
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
 
@@ -346,6 +347,9 @@ def validate(cfg: SimConfig) -> None:
         _check(bool(t.zones), "territory.zones", t.zones, "a path to zones.csv (territory=files)")
         _check(bool(t.places), "territory.places", t.places, "a path to places.csv (territory=files)")
     _kind_map("territory.intrazonal_km", t.intrazonal_km, 0.0, lo_open=True)
+    _kind_map("territory.car_share", t.car_share, 0.0)
+    for k, v in t.car_share.items():
+        _range(f"territory.car_share.{k}", v, 0, 1)
     s = t.synthetic
     _range("territory.synthetic.size_km", s.size_km, 0, lo_open=True)
     _range("territory.synthetic.cell_km", s.cell_km, 0, s.size_km, lo_open=True)

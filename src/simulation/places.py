@@ -1,0 +1,185 @@
+"""Places and their operators.
+
+The hot path reads places as arrays (:class:`Network`): capacities, weekly timetables per activity and, for each
+slot of the week, the bit mask of need categories a place covers. Places and operators are also Mesa agents
+(:class:`PlaceAgent`, :class:`OperatorAgent`): few and rich, they keep their accounts and decide at the end of each
+4-week period (MODEL.md 4.6), writing their decisions back into the arrays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from simulation.config import ACTIVITIES, SimConfig
+from simulation.timetable import N_SLOTS
+
+if TYPE_CHECKING:
+    from simulation.model import SharedPlacesModel
+
+WORK, MEDIATION, WORKSHOP = 0, 1, 2
+SLOT_BITS = (1 << np.arange(N_SLOTS)).astype(np.int64)
+
+
+def mask_matrix(masks: np.ndarray) -> np.ndarray:
+    """[n] int masks -> [n, 21] booleans."""
+    return (np.asarray(masks, dtype=np.int64)[:, None] & SLOT_BITS[None, :]) != 0
+
+
+class Network:
+    """The places of a run as arrays, the state the daily loop reads.
+
+    Args:
+        places: the territory's places table (docs/INTERFACES.md), after the scenario's interventions.
+        zone_index: zone_id -> zone row.
+        cfg: the run's configuration.
+    """
+
+    def __init__(self, places: pd.DataFrame, zone_index: dict[str, int], cfg: SimConfig) -> None:
+        self.table = places.reset_index(drop=True)
+        t = self.table
+        n = len(t)
+        self.n = n
+        self.place_id = t["place_id"].astype(str).to_numpy()
+        self.zone = np.array([zone_index[z] for z in t["zone_id"].astype(str)], dtype=np.int64)
+        self.origin = t["origin"].astype(str).to_numpy()
+        self.operator = t["operator"].astype(str).to_numpy()
+        self.area = t["area_m2"].to_numpy(float)
+        self.labelled = (t["label"].astype(str) == "france_services").to_numpy() if "label" in t else np.zeros(n, bool)
+        self.network = t["network"].astype(bool).to_numpy() if "network" in t else np.zeros(n, bool)
+        self.opening = t["opening"].to_numpy(np.int64)
+        self.offhours = t["offhours"].to_numpy(np.int64) if "offhours" in t else np.zeros(n, np.int64)
+        # base capacities in physical units (desks, counters, seats)
+        self.units = np.stack(
+            [t["desks"].to_numpy(float), t["counters"].to_numpy(float), t["workshop_seats"].to_numpy(float)], axis=1
+        )
+        self.act_mask = np.stack(
+            [t["opening_work"].to_numpy(np.int64), t["opening_mediation"].to_numpy(np.int64),
+             t["opening_workshop"].to_numpy(np.int64)], axis=1
+        )
+        pol = cfg.policy
+        self.price_day = np.where(np.isfinite(t["price_day_eur"].to_numpy(float)), t["price_day_eur"].to_numpy(float),
+                                  pol.price_day_eur)
+        self.price_month = np.where(np.isfinite(t["price_month_eur"].to_numpy(float)),
+                                    t["price_month_eur"].to_numpy(float), pol.price_month_eur)
+        self.provider_ids = [p.id for p in cfg.providers]
+        k = len(self.provider_ids)
+        self.perm = np.zeros((k, n), dtype=np.int64)
+        for row, perms in enumerate(t["permanences"] if "permanences" in t else [{}] * n):
+            for pid, m in (perms or {}).items():
+                self.perm[self.provider_ids.index(pid), row] = int(m)
+        self.delegating_bits = int(sum(1 << i for i, p in enumerate(cfg.providers) if p.delegates))
+        self.is_open = np.ones(n, dtype=bool)
+        self.sample_rate = cfg.population.sample_rate
+        self.contacts_per_counter = cfg.behaviour.service.contacts_per_counter_slot
+        self.refresh()
+
+    # ------------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Recompute the derived per-slot arrays after any change of timetables, capacities or closures."""
+        open_ = self.is_open[:, None]
+        self.slot_open = np.stack([mask_matrix(self.act_mask[:, a]) & open_ for a in range(3)], axis=2)  # [P,21,3]
+        med = self.slot_open[:, :, MEDIATION]
+        cover = np.where(self.network[:, None] & med, self.delegating_bits, 0).astype(np.int64)
+        for k in range(self.perm.shape[0]):
+            cover |= np.where(mask_matrix(self.perm[k]) & med, 1 << k, 0)
+        self.cover = cover  # [P,21] bit mask of categories covered
+        units = self.units.copy()
+        units[:, MEDIATION] *= self.contacts_per_counter
+        scaled = np.where(units > 0, np.maximum(1.0, np.rint(units * self.sample_rate)), 0.0)
+        self.capacity = scaled.astype(np.int64)  # [P,3] users per slot, scaled to the simulated sample
+        self.slot_open &= (self.capacity > 0)[:, None, :]
+        self.active = self.is_open & (
+            self.slot_open[:, :, WORK].any(1) | self.slot_open[:, :, WORKSHOP].any(1) | (self.cover != 0).any(1)
+        )
+        self.mediation_places = np.flatnonzero((self.cover != 0).any(axis=1))
+        self.desk_places = np.flatnonzero(self.slot_open[:, :, WORK].any(axis=1))
+        self.workshop_places = np.flatnonzero(self.slot_open[:, :, WORKSHOP].any(axis=1))
+        self.version = getattr(self, "version", 0) + 1
+
+    def activities_open(self) -> np.ndarray:
+        """Number of activities each place runs in some slot (2 or more = multifunctional)."""
+        act = self.slot_open.any(axis=1).copy()
+        act[:, MEDIATION] = (self.cover != 0).any(axis=1)
+        return act.sum(axis=1)
+
+    def close(self, rows: np.ndarray) -> None:
+        self.is_open[rows] = False
+        self.refresh()
+
+    def max_units(self, row: int, activity: int, m2_per_unit: float) -> int:
+        """Capacity that the floor area allows for one activity."""
+        return int(self.area[row] // m2_per_unit)
+
+
+class PlaceAgent(mesa.Agent):
+    """A place: static description plus the running accounts of its operator (one row of :class:`Network`)."""
+
+    def __init__(self, model: SharedPlacesModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+        net = model.network
+        self.place_id = str(net.place_id[row])
+        self.origin = str(net.origin[row])
+        self.operator_kind = str(net.operator[row])
+        self.recovery_history: list[float] = []
+        self.below_streak = 0
+        self.closed_period: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return bool(self.model.network.is_open[self.row])
+
+
+class OperatorAgent(mesa.Agent):
+    """The operator of one place: reviews viability and capacity every period (MODEL.md 4.6)."""
+
+    def __init__(self, model: SharedPlacesModel, place: PlaceAgent) -> None:
+        super().__init__(model)
+        self.place = place
+        self.closable = place.operator_kind in ("private", "association")
+
+    def review(self, close: bool, full_share: np.ndarray) -> str | None:
+        """Apply this period's decision.
+
+        Args:
+            close: the viability rule says the place closes (private or association, recovery too low).
+            full_share: per activity, the share of the place's open slots that were over the occupancy
+                threshold this period (NaN where the activity does not run).
+
+        Returns:
+            A line for the run's log when something changed.
+        """
+        net = self.model.network
+        row = self.place.row
+        if close and self.closable:
+            self.place.closed_period = self.model.period
+            net.is_open[row] = False
+            return f"period {self.model.period}: {self.place.place_id} closes (cost recovery too low)"
+        econ = self.model.cfg.economics
+        m2 = (econ.m2_per_desk, econ.m2_per_counter, econ.m2_per_workshop_seat)
+        for a in (WORK, MEDIATION, WORKSHOP):
+            if not (np.isfinite(full_share[a]) and full_share[a] > 0.5):
+                continue
+            limit = net.max_units(row, a, m2[a])
+            current = net.units[row, a]
+            if current < limit:
+                net.units[row, a] = min(limit, current + max(1.0, np.ceil(0.1 * current)))
+                return f"period {self.model.period}: {self.place.place_id} adds {ACTIVITIES[a]} capacity ({current:g} -> {net.units[row, a]:g})"
+            extra = _next_slot(int(net.act_mask[row, a]))
+            if extra is not None:
+                net.act_mask[row, a] |= 1 << extra
+                net.opening[row] |= 1 << extra
+                return f"period {self.model.period}: {self.place.place_id} opens {ACTIVITIES[a]} one more slot"
+        return None
+
+
+def _next_slot(activity_mask: int) -> int | None:
+    """The first weekday AM or PM slot where the activity does not run yet (the operator extends its hours)."""
+    for s in range(15):  # Mon..Fri
+        if s % 3 != 2 and not (activity_mask >> s) & 1:
+            return s
+    return None
