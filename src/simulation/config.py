@@ -166,6 +166,7 @@ class PolicyConfig:
     subsidy_rule: str = "per_site"  # none | per_site | deficit; MODEL.md 4.8
     per_site_eur_year: float = 30_000.0  # subsidy per labelled mediation site, EUR/year; state 15 k + national operators 15 k (Senate r21-778)
     deficit_cap_eur_year: float = 50_000.0  # with subsidy_rule=deficit, cap per place, EUR/year; assumption
+    association_grant_eur_year: float = 20_000.0  # municipal operating grant to each association place, EUR/year; assumption (fab lab / third-place grants)
     sharing_clause: bool = False  # public buildings may host other activities in their closed slots; MODEL.md 4.8
 
 
@@ -208,15 +209,15 @@ class EconomicsConfig:
     """Costs, revenues, cost allocation and operators' viability (MODEL.md 4.5-4.7)."""
 
     allocation: str = "shapley"  # equal | slots | contacts | shapley; MODEL.md 4.5
-    rent_eur_m2_year: dict[str, float] = _kinds(160.0, 120.0, 80.0, 60.0)  # rent by zone kind, EUR/m2/year; Nièvre/Centre-Val de Loire office rents
+    rent_eur_m2_year: dict[str, float] = _kinds(110.0, 90.0, 70.0, 55.0)  # rent by zone kind, EUR/m2/year; office rents of mid-size towns and rural Burgundy (orders of magnitude)
     overhead_eur_year: float = 4_000.0  # insurance, IT, supplies per open place, EUR/year; assumption
     energy_eur_m2_hour: float = 0.012  # heating, lighting per m2 per open hour, EUR/m2/h; ADEME tertiary ≈ 150 kWh/m2/yr
-    slot_hours: dict[str, float] = field(default_factory=lambda: {"AM": 4.0, "PM": 4.0, "EV": 3.0})  # length of a slot, h
-    mediator_eur_hour: float = 26.0  # loaded wage of a mediator / counter agent, EUR/h; ≈ 42 k EUR/yr loaded over 1,607 h
+    slot_hours: dict[str, float] = field(default_factory=lambda: {"AM": 3.5, "PM": 3.5, "EV": 3.0})  # opening hours of a slot, h; France Services open ≈ 35 h/week
+    mediator_eur_hour: float = 22.0  # loaded wage of a mediator / counter agent, EUR/h; ≈ 36 k EUR/yr over 1,607 h (rural FS: 94 k EUR, 2.2 agents, Senate r21-778)
     host_eur_hour: float = 24.0  # loaded wage of a coworking host, EUR/h; assumption
-    hosts_per_work_slot: float = 0.5  # host FTE present per open desk slot, persons; rural coworking (part-time host)
+    hosts_per_work_slot: float = 0.25  # host present per open desk slot, persons; rural coworking (part-time host, badge access)
     animator_eur_hour: float = 24.0  # loaded wage of a fab lab animator, EUR/h; assumption
-    animators_per_workshop_slot: float = 1.0  # animators present per open workshop slot, persons
+    animators_per_workshop_slot: float = 0.5  # paid animators per open workshop slot, persons; volunteers run the rest (assumption)
     marginal_open_eur_slot: float = 25.0  # caretaker and cleaning of an extra slot in a public building, EUR/slot; sharing clause
     m2_per_desk: float = 8.0  # floor area a desk needs, m2; French workplace norm
     m2_per_counter: float = 15.0  # floor area a counter needs, m2; assumption
@@ -407,7 +408,8 @@ def validate(cfg: SimConfig) -> None:
 
     po = cfg.policy
     _check(0 <= po.remote_days_per_week <= 5, "policy.remote_days_per_week", po.remote_days_per_week, "an integer from 0 to 5")
-    for key in ("price_day_eur", "price_month_eur", "workshop_fee_eur", "per_site_eur_year", "deficit_cap_eur_year"):
+    for key in ("price_day_eur", "price_month_eur", "workshop_fee_eur", "per_site_eur_year", "deficit_cap_eur_year",
+                "association_grant_eur_year"):
         _range(f"policy.{key}", getattr(po, key), 0)
     _choice("policy.subsidy_rule", po.subsidy_rule, SUBSIDY_RULES)
 

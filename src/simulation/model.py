@@ -234,8 +234,7 @@ class SharedPlacesModel(mesa.Model):
             users[:, MEDIATION] = self._service_slot(s, abs_slot)
             users[:, WORKSHOP] = self._workshop_slot(s, abs_slot)
             self._encounters(users)
-            if self.counting:
-                self.q_occurrences[s] += 1
+            self.q_occurrences[s] += 1
         self.day += 1
         if self.day % DAYS_PER_PERIOD == 0 or self.day == self.total_days:
             self._end_period()
@@ -357,17 +356,14 @@ class SharedPlacesModel(mesa.Model):
             rejected = third[~ok]
             self.today_place[rejected] = -1  # fall back: home
             self._admitted_today = third[ok]
-            if self.counting:
-                rej = np.bincount(place[~ok], minlength=net.n)
-                self._rejected_am = rej
+            self._rejected_am = np.bincount(place[~ok], minlength=net.n)
             self._record_work_day()
         adm = self._admitted_today if self._admitted_today is not None else np.zeros(0, np.int64)
         place = self.today_place[adm]
         present = net.slot_open[place, s, WORK]
         users = np.bincount(place[present], minlength=net.n)
-        if self.counting:
-            rej = self._rejected_am if s % 3 == 0 else np.zeros(net.n, np.int64)
-            self._record_slot(s, abs_slot, WORK, users, rej)
+        rej = self._rejected_am if s % 3 == 0 else np.zeros(net.n, np.int64)
+        self._record_slot(s, abs_slot, WORK, users, rej)
         return users
 
     def _record_work_day(self) -> None:
@@ -378,9 +374,15 @@ class SharedPlacesModel(mesa.Model):
         if third.size:
             self.last_place[third] = tp[third]
             self.work_days.append(third * self.network.n + tp[third])
+        net = self.network
+        if third.size:  # accounts run during the warm-up too: operators decide from them
+            p = tp[third]
+            # a day pass is paid (by the worker or the employer) unless the worker holds a subscription there
+            pay = self.subscribed[third] != p
+            self.acc_rev_pass += np.bincount(p, weights=np.where(pay, net.price_day[p], 0.0), minlength=net.n)
+            self.acc_workdays += np.bincount(p, minlength=net.n)
         if not self.counting:
             return
-        net = self.network
         office = tp == -2
         km = 2 * self.commute_km[office].sum()
         hours = 2 * self.commute_min[office].sum() / 60.0
@@ -391,10 +393,6 @@ class SharedPlacesModel(mesa.Model):
             km += km3.sum()
             hours += 2 * self.zp.minutes[c, z, p].sum() / 60.0
             co2 += (km3 * self.zp.co2_kg_km[c, z, p]).sum()
-            # a day pass is paid (by the worker or the employer) unless the worker holds a subscription there
-            pay = self.subscribed[third] != p
-            self.acc_rev_pass += np.bincount(p, weights=np.where(pay, net.price_day[p], 0.0), minlength=net.n)
-            self.acc_workdays += np.bincount(p, minlength=net.n)
         self.tot["km_work"] += km
         self.tot["hours_work"] += hours
         self.tot["co2_kg"] += co2
@@ -465,8 +463,7 @@ class SharedPlacesModel(mesa.Model):
         bucket = self.visit_buckets.pop(abs_slot, [])
         users = np.zeros(net.n, dtype=np.int64)
         if not bucket:
-            if self.counting:
-                self._record_slot(s, abs_slot, MEDIATION, users, users)
+            self._record_slot(s, abs_slot, MEDIATION, users, users)
             return users
         who = np.concatenate(bucket)
         who = who[self.plan_slot[who] == abs_slot]
@@ -485,7 +482,7 @@ class SharedPlacesModel(mesa.Model):
         self.plan_slot[who] = -1
         self.plan_place[who] = -1
         rej, rej_place = who[~ok], place[~ok]
-        if rej.size and self.counting:
+        if rej.size:
             rej_bits = self.pending[rej] & net.cover[rej_place, s]
             for k in range(self.k):
                 hitk = ((rej_bits >> k) & 1).astype(bool)
@@ -500,9 +497,9 @@ class SharedPlacesModel(mesa.Model):
                 continue
             r = adm[hitk]
             cnt = self.pend_count[r, k]
+            np.add.at(self.acc_contacts_kp[k], adm_place[hitk], cnt)
+            np.add.at(self.q_contacts[k], (adm_place[hitk], np.full(r.size, s)), cnt)
             if self.counting:
-                np.add.at(self.acc_contacts_kp[k], adm_place[hitk], cnt)
-                np.add.at(self.q_contacts[k], (adm_place[hitk], np.full(r.size, s)), cnt)
                 self.tot["contacts"] += cnt.sum()
                 self.tot["solved"] += cnt.sum()
                 self.tot["delay_days"] += ((self.day - self.pend_arrival[r, k]) * cnt).sum()
@@ -515,7 +512,7 @@ class SharedPlacesModel(mesa.Model):
         users = np.bincount(adm_place[served], minlength=net.n)
         if self.counting:
             self.tot["visits"] += int(served.sum())
-            self._record_slot(s, abs_slot, MEDIATION, users, np.bincount(rej_place, minlength=net.n))
+        self._record_slot(s, abs_slot, MEDIATION, users, np.bincount(rej_place, minlength=net.n))
         return users
 
     # ------------------------------------------------------------------------------------------------
@@ -583,9 +580,8 @@ class SharedPlacesModel(mesa.Model):
                 self.tot["co2_kg"] += (km * self.zp.co2_kg_km[c, z, place]).sum()
                 self.tot["sessions"] += adm.size
                 self.tot["sessions_lost"] += int((~ok).sum())
-                self.acc_sessions += users
-        if self.counting:
-            self._record_slot(s, abs_slot, WORKSHOP, users, rej)
+            self.acc_sessions += users
+        self._record_slot(s, abs_slot, WORKSHOP, users, rej)
         return users
 
     # ------------------------------------------------------------------------------------------------
@@ -601,6 +597,8 @@ class SharedPlacesModel(mesa.Model):
         self.acc_users[open_, activity] += u
         self.acc_open[open_, activity] += 1
         self.acc_full[open_, activity] += u >= self.cfg.economics.expand_occupancy * cap
+        if not self.counting:
+            return
         self.slot_rows.append(np.column_stack([
             open_, np.full(open_.size, abs_slot), np.full(open_.size, activity), cap, u, rejected[open_]
         ]))
@@ -681,10 +679,13 @@ class SharedPlacesModel(mesa.Model):
             "per_site" if pol.subsidy_rule == "per_site" else "none", labelled, np.zeros(net.n),
             pol.per_site_eur_year, pol.deficit_cap_eur_year, weeks,
         )
+        # the municipality's operating grant to association places (not paid on the providers' behalf)
+        grant = (net.operator == "association") * net.active * pol.association_grant_eur_year * weeks / 52.0
         relief = np.minimum(sub, prov_total)
         frac = np.divide(relief, prov_total, out=np.zeros(net.n), where=prov_total > 0)
         pay_prov = shares_prov * (1 - frac)[None, :]
-        balance = rev_users + (sub - relief) - op_part
+        balance = rev_users + (sub - relief) + grant - op_part
+        sub = sub + grant
         if pol.subsidy_rule == "deficit":
             extra = economics.subsidies(
                 "deficit", labelled, -balance * net.active, pol.per_site_eur_year, pol.deficit_cap_eur_year, weeks

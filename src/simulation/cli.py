@@ -1,0 +1,257 @@
+"""The ``lieux`` command: a thin Hydra app around :func:`run_job`.
+
+Usage::
+
+    lieux                                        # the default configuration (configs/config.yaml)
+    lieux scenario=mediation_hubs seed=3         # overrides
+    lieux -m scenario=baseline,mediation_hubs seed=0,1   # a sweep (one job per combination)
+    lieux output.dir=path/to/run                 # choose the run folder (the sweep root with -m)
+    python -m simulation.cli ...                 # the same
+
+Bad input exits with status 2 and one line on stderr, without a traceback:
+
+* errors of the user's input raised by the simulator (:class:`~simulation.errors.UserError`: validation of
+  the configuration, territory files, scenarios) are caught in the job, reported, and the run folder that
+  Hydra prepared is removed (a sweep goes on with its other jobs and exits 2 at the end);
+* errors Hydra finds while composing the configuration (an unknown key, a value of the wrong type, an
+  unknown scenario or territory, an unparsable override) are raised out of Hydra by setting
+  ``HYDRA_FULL_ERROR=1`` for this process, then caught in :func:`main` and rewritten as one line.
+
+Set ``HYDRA_FULL_ERROR=1`` yourself to get the full tracebacks instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import time
+from dataclasses import fields, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException, MissingConfigException, OverrideParseException
+from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+
+from simulation import model
+from simulation.config import SimConfig, register_configs, to_config
+from simulation.errors import ConfigError, UserError
+from simulation.outputs import SUMMARY, summary_dict, write_run
+from simulation.report import kpi_table
+
+PROG = "lieux"
+# The repository's configs/ folder: the package is installed editable from a clone (src/simulation/cli.py).
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+EXIT_USAGE = 2
+
+log = logging.getLogger(__name__)
+
+register_configs()
+
+
+def _or_default(value: Any, default: Any) -> Any:
+    return default if value is None or value == "" else value
+
+
+# Used by configs/config.yaml so that hydra.run.dir / hydra.sweep.dir follow output.dir when it is set.
+if not OmegaConf.has_resolver("or_default"):
+    OmegaConf.register_new_resolver("or_default", _or_default)
+
+# Messages of the jobs that failed on bad input (a sweep runs its other jobs; main() then exits 2).
+_failures: list[str] = []
+# Whether the user asked for full tracebacks (HYDRA_FULL_ERROR=1 set before main() sets it for itself).
+_full_error = False
+
+
+def quiet_mesa() -> None:
+    """Keep Mesa's per-step INFO logging out of the console unless a level was chosen explicitly."""
+    for name in ("MESA", "mesa"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
+def output_folder(cfg: SimConfig) -> Path:
+    """The folder of this run.
+
+    ``output.dir`` when set (with ``-m``, it is the sweep root and each job writes to its own sub-folder),
+    otherwise Hydra's output folder (``results/runs/<timestamp>`` or ``results/sweeps/<timestamp>/<job>``);
+    outside Hydra, a new ``results/runs/<timestamp>`` under the current directory.
+
+    Args:
+        cfg: the validated configuration.
+    """
+    hc = HydraConfig.get() if HydraConfig.initialized() else None
+    if cfg.output.dir:
+        if hc is not None and hc.mode == RunMode.MULTIRUN:
+            return Path(cfg.output.dir) / str(hc.sweep.subdir)
+        return Path(cfg.output.dir)
+    if hc is not None:
+        return Path(hc.runtime.output_dir)
+    return Path("results") / "runs" / datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
+
+
+def _plain(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
+    """Plain containers, so that to_config's merge over the schema rejects keys added with ``+key=value``."""
+    if not isinstance(cfg, DictConfig):
+        return cfg
+    try:
+        data = OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        raise ConfigError(str(getattr(exc, "full_key", None) or "?"), str(exc).splitlines()[0]) from None
+    assert isinstance(data, dict)
+    return data  # type: ignore[return-value]
+
+
+def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
+    """Validate the configuration, run one simulation, write its folder and print its KPI table.
+
+    Args:
+        cfg: the composed configuration (Hydra's, or a DictConfig or dict following the schema).
+
+    Returns:
+        The summary, as written to ``summary.json``.
+
+    Raises:
+        UserError: the configuration or an input file is wrong (nothing is written then).
+    """
+    quiet_mesa()
+    sim_cfg = to_config(_plain(cfg))
+    folder = output_folder(sim_cfg)
+    start = time.perf_counter()
+    result = model.run(sim_cfg, progress=sim_cfg.output.progress)
+    result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
+    folder = write_run(result, sim_cfg, folder)
+    summary = summary_dict(result, sim_cfg)
+    print(kpi_table(summary))
+    print(f"outputs: {folder}")
+    return summary
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _remove_unfinished_hydra_folder() -> None:
+    """After a failed job, remove what Hydra put in the job's folder (``.hydra/``, the log), if unfinished.
+
+    Only Hydra's own files are deleted, then the folder if it is left empty: a user's folder is never emptied.
+    """
+    if not HydraConfig.initialized():
+        return
+    hc = HydraConfig.get()
+    folder = Path(hc.runtime.output_dir)
+    if (folder / SUMMARY).exists():
+        return
+    if hc.output_subdir:
+        shutil.rmtree(folder / str(hc.output_subdir), ignore_errors=True)
+    log_file = folder / f"{hc.job.name}.log"
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == log_file.absolute():
+            handler.close()
+    log_file.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+def _hydra_app(cfg: DictConfig) -> dict[str, Any] | None:
+    try:
+        return run_job(cfg)
+    except UserError as exc:
+        if _full_error:
+            raise
+        message = _one_line(str(exc))
+        hc = HydraConfig.get()
+        if hc.mode == RunMode.MULTIRUN:
+            message = f"job {hc.job.num} ({' '.join(hc.overrides.task)}): {message}"
+        _failures.append(message)
+        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+        _remove_unfinished_hydra_folder()
+        return None
+
+
+def _available(group: str) -> list[str]:
+    folder = CONFIG_DIR / group
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def hydra_error_message(exc: BaseException) -> str:
+    """One line saying what is wrong with the command line, from an error of Hydra's composition.
+
+    Args:
+        exc: a :class:`hydra.errors.HydraException` or an OmegaConf error raised while composing.
+    """
+    if isinstance(exc, MissingConfigException) and exc.missing_cfg_file and "/" in exc.missing_cfg_file:
+        group, name = exc.missing_cfg_file.rsplit("/", 1)
+        options = list(exc.options) if exc.options else _available(group)
+        return f"unknown {group} '{name}' ({group}={name}); expected one of: {', '.join(options)}"
+    if isinstance(exc, OverrideParseException):
+        return f"cannot parse the override '{exc.override}': {_one_line(exc.message)}"
+    cause = exc.__cause__ if isinstance(exc.__cause__, OmegaConfBaseException) else None
+    if cause is None and isinstance(exc, OmegaConfBaseException):
+        cause = exc
+    first = str(exc).splitlines()[0].strip() if str(exc).strip() else type(exc).__name__
+    if cause is not None:
+        key = getattr(cause, "full_key", None)
+        reason = str(cause).splitlines()[0].strip()
+        if isinstance(cause, ConfigKeyError | ConfigAttributeError):
+            node = getattr(cause, "object_type", None)
+            keys = [f.name for f in fields(node)] if node is not None and is_dataclass(node) else []
+            reason = "no such key" + (f"; expected one of: {', '.join(keys)}" if keys else "")
+            return f"config key '{key}': {reason}" if key else f"{first}: {reason}"
+        if key:
+            return (
+                f"config key '{key}': {reason} ({first})"
+                if cause is not exc
+                else f"config key '{key}': {reason}"
+            )
+        return f"{first}: {reason}" if cause is not exc else reason
+    return _one_line(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    sys.exit(EXIT_USAGE)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``lieux`` console script.
+
+    Args:
+        argv: the arguments (default: ``sys.argv[1:]``); Hydra reads them from ``sys.argv``.
+    """
+    if argv is not None:
+        sys.argv = [sys.argv[0], *argv]
+    global _full_error
+    _full_error = user_full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's composition errors reach us instead of exit(1)
+    _failures.clear()
+    try:
+        if not (CONFIG_DIR / "config.yaml").is_file():
+            raise UserError(
+                f"configuration folder not found: {CONFIG_DIR / 'config.yaml'}; install the package in "
+                "editable mode from a clone of the repository (pip install -e .)"
+            )
+        _hydra_app()
+    except (UserError, HydraException, OmegaConfBaseException) as exc:
+        if user_full_error:
+            raise
+        _fail(_one_line(str(exc)) if isinstance(exc, UserError) else hydra_error_message(exc))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted (the run folder has no summary.json: it is unfinished)", file=sys.stderr)
+        sys.exit(130)
+    if _failures:
+        sys.exit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    main()
