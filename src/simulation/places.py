@@ -50,8 +50,8 @@ class Network:
         self.area = t["area_m2"].to_numpy(float)
         self.labelled = (t["label"].astype(str) == "france_services").to_numpy() if "label" in t else np.zeros(n, bool)
         self.network = t["network"].astype(bool).to_numpy() if "network" in t else np.zeros(n, bool)
-        self.opening = t["opening"].to_numpy(np.int64)
-        self.offhours = t["offhours"].to_numpy(np.int64) if "offhours" in t else np.zeros(n, np.int64)
+        self.opening = t["opening"].to_numpy(np.int64, copy=True)
+        self.offhours = t["offhours"].to_numpy(np.int64, copy=True) if "offhours" in t else np.zeros(n, np.int64)
         # base capacities in physical units (desks, counters, seats)
         self.units = np.stack(
             [t["desks"].to_numpy(float), t["counters"].to_numpy(float), t["workshop_seats"].to_numpy(float)], axis=1
