@@ -51,10 +51,10 @@ class SyntheticConfig:
     size_km: float = 40.0  # side of the square territory, km; a small French intercommunality
     cell_km: float = 4.0  # side of a grid cell (one zone per cell), km
     adults: int = 40_000  # adults in the territory; a small sub-prefecture area
-    clark_gradient_per_km: float = 0.15  # Clark density gradient b in D(r) = D0 exp(-b r), 1/km; Clark 1951 order of magnitude
+    clark_gradient_per_km: float = 0.5  # Clark density gradient b in D(r) = D0 exp(-b r), 1/km; Clark 1951 order of magnitude
     n_secondary_towns: int = 3  # secondary towns (poles), count
     secondary_weight: float = 0.25  # peak density of a secondary town relative to the main town, ratio
-    rural_floor: float = 0.02  # background density relative to the main town peak, ratio
+    rural_floor: float = 0.01  # background density relative to the main town peak, ratio
     car_share_rural: float = 0.92  # car ownership of adults outside towns, share; INSEE RP (households with a car, rural)
     car_share_town: float = 0.75  # car ownership in the main town, share; INSEE RP (mid-size towns)
 
@@ -109,8 +109,8 @@ class WorkBehaviour:
     """Workers' daily choice of work place (MODEL.md 4.1)."""
 
     asc_office: float = 0.0  # alternative-specific constant of the office (reference), utils
-    asc_home: float = -1.1  # constant of working at home (includes the isolation penalty), utils; calibrated: ≈1.5 remote days/week
-    asc_third: float = -1.2  # constant of a third place (desk), utils; calibrated: third places a small share of remote days
+    asc_home: float = -1.5  # constant of working at home (includes the isolation penalty), utils; calibrated: ≈1.5 remote days/week
+    asc_third: float = -5.0  # constant of a third place (desk), utils; calibrated: baseline desks 70-90 % occupied, third places ≈ 1 % of remote days
     b_time: float = -0.02  # marginal utility of one-way travel time, 1/min; MODEL.md 4.1
     b_cost: float = -0.1  # marginal utility of money, 1/EUR (value of time 12 EUR/h); MODEL.md 4.1
     habit: float = 1.0  # bonus for yesterday's third place, utils; assumption
@@ -123,13 +123,14 @@ class WorkBehaviour:
 class ServiceBehaviour:
     """Residents' planning of visits for human-contact needs (MODEL.md 4.2)."""
 
-    b_time: float = -0.04  # marginal utility of one-way travel time to the place, 1/min; assumption (non-recours rises with distance)
+    b_time: float = -0.06  # marginal utility of one-way travel time to the place, 1/min; assumption (non-recours rises with distance)
     b_delay: float = -0.08  # marginal utility of waiting one more day for the visit, 1/day; assumption
     b_bundle: float = 0.4  # bonus per extra need solved in the same visit, utils; assumption
-    asc_give_up: float = -2.0  # utility of giving up (non-recours), utils; calibrated: a sizeable minority unmet when far
+    asc_give_up: float = -1.5  # utility of giving up (non-recours), utils; calibrated: a sizeable minority unmet when far
     asc_kind: dict[str, float] = field(
         default_factory=lambda: {"provider_office": 0.5, "france_services": 0.3, "post_office": 0.0, "other": 0.0}
     )  # constant by place origin, utils; assumption: a provider's own counter is preferred
+    consideration_set: int = 5  # nearest places (by travel time) able to serve in time that a resident weighs, count; assumption
     deadline_days: int = 14  # a need must be met within this many days of arrival, days; MODEL.md 4.2
     contacts_per_counter_slot: int = 6  # visits one counter serves in a half-day slot; MODEL.md 4.2 (40 min over 4 h)
 
@@ -190,13 +191,13 @@ def _default_providers() -> list[ProviderConfig]:
     # Rates: 9 M France Services requests / year (Cour des comptes 2024) plus provider counters; online shares
     # from the providers' activity reports (orders of magnitude); see ODD.md "Calibration".
     return [
-        ProviderConfig("caf", "CAF (family benefits)", 0.55, 0.70, True, 180.0, 4),
-        ProviderConfig("cpam", "CPAM (health insurance)", 0.80, 0.70, True, 180.0, 4),
-        ProviderConfig("cnav", "CNAV (pensions)", 0.35, 0.50, True, 180.0, 4),
-        ProviderConfig("msa", "MSA (farmers' social security)", 0.10, 0.50, True, 180.0, 2),
-        ProviderConfig("france_travail", "France Travail (employment)", 0.45, 0.60, True, 180.0, 4),
-        ProviderConfig("dgfip", "DGFiP (tax)", 0.60, 0.75, True, 200.0, 4),
-        ProviderConfig("ants", "ANTS (identity papers, vehicle registration)", 0.30, 0.55, True, 160.0, 0),
+        ProviderConfig("caf", "CAF (family benefits)", 0.28, 0.70, True, 180.0, 4),
+        ProviderConfig("cpam", "CPAM (health insurance)", 0.40, 0.70, True, 180.0, 4),
+        ProviderConfig("cnav", "CNAV (pensions)", 0.18, 0.50, True, 180.0, 4),
+        ProviderConfig("msa", "MSA (farmers' social security)", 0.05, 0.50, True, 180.0, 2),
+        ProviderConfig("france_travail", "France Travail (employment)", 0.22, 0.60, True, 180.0, 4),
+        ProviderConfig("dgfip", "DGFiP (tax)", 0.30, 0.75, True, 200.0, 4),
+        ProviderConfig("ants", "ANTS (identity papers, vehicle registration)", 0.15, 0.55, True, 160.0, 0),
         ProviderConfig("la_poste", "La Poste (postal and banking)", 1.50, 0.50, False, 150.0, 4),
     ]
 
@@ -396,6 +397,7 @@ def validate(cfg: SimConfig) -> None:
     for k, v in sv.asc_kind.items():
         _check(k in ORIGINS or k == "other", f"behaviour.service.asc_kind.{k}", k, "a place origin or 'other'")
         _range(f"behaviour.service.asc_kind.{k}", v)
+    _check(sv.consideration_set >= 1, "behaviour.service.consideration_set", sv.consideration_set, "an integer >= 1")
     _check(1 <= sv.deadline_days <= 365, "behaviour.service.deadline_days", sv.deadline_days, "an integer from 1 to 365")
     _check(sv.contacts_per_counter_slot >= 1, "behaviour.service.contacts_per_counter_slot", sv.contacts_per_counter_slot, "an integer >= 1")
 

@@ -432,6 +432,15 @@ class SharedPlacesModel(mesa.Model):
                         for p in med])
         u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv] - 1) + asc[None, :]
         u = np.where(ok, u, -np.inf)
+        # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
+        # handful of points of contact; without it the many far alternatives would crowd out giving up)
+        kset = sv.consideration_set
+        if med.size > kset:
+            tk = np.where(ok, t, np.inf)
+            nearest = np.argpartition(tk, kset - 1, axis=1)[:, :kset]
+            keep = np.zeros_like(ok)
+            np.put_along_axis(keep, nearest, True, axis=1)
+            u = np.where(keep, u, -np.inf)
         util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
         alts = np.concatenate([[self.h_give_up], self.place_hash[med]])
         noise = -np.log(-np.log(uniform(self.key_service, abs_slot, who, alts)))
