@@ -45,8 +45,12 @@ def run_once(overrides: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeat", type=int, default=1, help="number of runs (the best and the mean are shown)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="number of runs (the best and the mean are shown)"
+    )
     args, overrides = parser.parse_known_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"command: lieux {' '.join(overrides) or '(defaults: territory=nievre scenario=baseline seed=0)'}")
@@ -58,7 +62,9 @@ def main() -> None:
             f"{r['n_places']} places"
         )
     walls = [r["wall_s"] for r in results]
-    print(f"wall time: best {min(walls):.1f} s, mean {sum(walls) / len(walls):.1f} s over {len(walls)} run(s)")
+    print(
+        f"wall time: best {min(walls):.1f} s, mean {sum(walls) / len(walls):.1f} s over {len(walls)} run(s)"
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,9 @@ TERRITORY_KINDS = ("synthetic", "nievre", "files")
 
 
 def _kinds(centre: float, urban: float, periurban: float, rural: float) -> Any:
-    return field(default_factory=lambda: {"centre": centre, "urban": urban, "periurban": periurban, "rural": rural})
+    return field(
+        default_factory=lambda: {"centre": centre, "urban": urban, "periurban": periurban, "rural": rural}
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -51,11 +53,15 @@ class SyntheticConfig:
     size_km: float = 40.0  # side of the square territory, km; a small French intercommunality
     cell_km: float = 4.0  # side of a grid cell (one zone per cell), km
     adults: int = 40_000  # adults in the territory; a small sub-prefecture area
-    clark_gradient_per_km: float = 0.5  # Clark density gradient b in D(r) = D0 exp(-b r), 1/km; Clark 1951 order of magnitude
+    clark_gradient_per_km: float = (
+        0.5  # Clark density gradient b in D(r) = D0 exp(-b r), 1/km; Clark 1951 order of magnitude
+    )
     n_secondary_towns: int = 3  # secondary towns (poles), count
     secondary_weight: float = 0.25  # peak density of a secondary town relative to the main town, ratio
     rural_floor: float = 0.01  # background density relative to the main town peak, ratio
-    car_share_rural: float = 0.92  # car ownership of adults outside towns, share; INSEE RP (households with a car, rural)
+    car_share_rural: float = (
+        0.92  # car ownership of adults outside towns, share; INSEE RP (households with a car, rural)
+    )
     car_share_town: float = 0.75  # car ownership in the main town, share; INSEE RP (mid-size towns)
 
 
@@ -66,8 +72,12 @@ class TerritoryConfig:
     kind: str = "nievre"  # synthetic | nievre | files
     zones: str | None = None  # path of zones.csv (kind=files; nievre uses the built-in data/nievre/)
     places: str | None = None  # path of places.csv (kind=files)
-    intrazonal_km: dict[str, float] = _kinds(1.0, 1.5, 2.0, 2.5)  # mean trip length inside a zone when area is unknown, km
-    car_share: dict[str, float] = _kinds(0.75, 0.85, 0.92, 0.93)  # car ownership where zones.csv gives none, share; INSEE RP households with a car
+    intrazonal_km: dict[str, float] = _kinds(
+        1.0, 1.5, 2.0, 2.5
+    )  # mean trip length inside a zone when area is unknown, km
+    car_share: dict[str, float] = _kinds(
+        0.75, 0.85, 0.92, 0.93
+    )  # car ownership where zones.csv gives none, share; INSEE RP households with a car
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
 
@@ -78,14 +88,26 @@ class TravelConfig:
     detour: float = 1.3  # road distance / straight line, ratio; MODEL.md 2 (usual 1.2-1.4 for French roads)
     walk_max_km: float = 1.0  # trips shorter than this are walked, km; MODEL.md 2
     walk_kmh: float = 4.5  # walking speed, km/h; standard
-    car_kmh: dict[str, float] = _kinds(25.0, 32.0, 45.0, 60.0)  # door-to-door car speed by zone kind of origin, km/h; assumption
-    pt_kmh: dict[str, float] = _kinds(15.0, 18.0, 22.0, 25.0)  # public transport in-vehicle speed, km/h; assumption
-    car_access_min: dict[str, float] = _kinds(6.0, 4.0, 3.0, 2.0)  # parking and walking at ends, min; assumption
-    pt_access_min: dict[str, float] = _kinds(10.0, 15.0, 25.0, 40.0)  # walk + wait for public transport, min; assumption (rural lines are sparse)
+    car_kmh: dict[str, float] = _kinds(
+        25.0, 32.0, 45.0, 60.0
+    )  # door-to-door car speed by zone kind of origin, km/h; assumption
+    pt_kmh: dict[str, float] = _kinds(
+        15.0, 18.0, 22.0, 25.0
+    )  # public transport in-vehicle speed, km/h; assumption
+    car_access_min: dict[str, float] = _kinds(
+        6.0, 4.0, 3.0, 2.0
+    )  # parking and walking at ends, min; assumption
+    pt_access_min: dict[str, float] = _kinds(
+        10.0, 15.0, 25.0, 40.0
+    )  # walk + wait for public transport, min; assumption (rural lines are sparse)
     car_eur_km: float = 0.20  # marginal car cost (fuel, wear), EUR/km; ADEME order of magnitude
     pt_eur_trip: float = 1.5  # public transport fare per trip, EUR; typical French urban ticket
-    car_co2_kg_km: float = 0.193  # car emissions per person-km (one occupant), kg CO2/km; ADEME Base Carbone 2023
-    pt_co2_kg_km: float = 0.05  # bus / regional train mix, kg CO2/person-km; ADEME Base Carbone order of magnitude
+    car_co2_kg_km: float = (
+        0.193  # car emissions per person-km (one occupant), kg CO2/km; ADEME Base Carbone 2023
+    )
+    pt_co2_kg_km: float = (
+        0.05  # bus / regional train mix, kg CO2/person-km; ADEME Base Carbone order of magnitude
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -95,12 +117,24 @@ class TravelConfig:
 class PopulationConfig:
     """Who the agents are."""
 
-    sample_rate: float = 1.0  # share of adults simulated; capacities are scaled by it and extensive KPIs divided by it
-    employment_rate: float = 0.45  # employed adults / adults, share; INSEE RP2021 Nièvre (≈ 75 k employed / 165 k adults)
-    teleworkable_share: float = 0.35  # employed whose job can be done remotely, share; MODEL.md 4.1 (DARES 2023)
-    digital_autonomy: float = 0.83  # adults able to solve a need online, share; INSEE 2019 illectronism (17 % are not)
-    maker_share: float = 0.03  # adults with a creative or community project, share; assumption (fab lab membership surveys)
-    gravity_beta_per_km: float = 0.08  # decay of the job gravity model exp(-beta d), 1/km; calibrated on mean commute ≈ 15 km
+    sample_rate: float = (
+        1.0  # share of adults simulated; capacities are scaled by it and extensive KPIs divided by it
+    )
+    employment_rate: float = (
+        0.45  # employed adults / adults, share; INSEE RP2021 Nièvre (≈ 75 k employed / 165 k adults)
+    )
+    teleworkable_share: float = (
+        0.35  # employed whose job can be done remotely, share; MODEL.md 4.1 (DARES 2023)
+    )
+    digital_autonomy: float = (
+        0.83  # adults able to solve a need online, share; INSEE 2019 illectronism (17 % are not)
+    )
+    maker_share: float = (
+        0.03  # adults with a creative or community project, share; assumption (fab lab membership surveys)
+    )
+    gravity_beta_per_km: float = (
+        0.08  # decay of the job gravity model exp(-beta d), 1/km; calibrated on mean commute ≈ 15 km
+    )
     jobs_exponent: float = 1.1  # jobs ∝ population^exponent when a zone has no jobs figure; MODEL.md 5
 
 
@@ -116,7 +150,9 @@ class WorkBehaviour:
     habit: float = 1.0  # bonus for yesterday's third place, utils; assumption
     community: float = 0.3  # weight of ln(1 + regulars), utils; assumption
     max_minutes: float = 45.0  # third places beyond this one-way time are not considered, min; MODEL.md 4.1
-    regular_days: int = 4  # days in the previous 4 weeks that make a worker a regular of a place, days; MODEL.md 4.1
+    regular_days: int = (
+        4  # days in the previous 4 weeks that make a worker a regular of a place, days; MODEL.md 4.1
+    )
 
 
 @dataclass
@@ -126,13 +162,24 @@ class ServiceBehaviour:
     b_time: float = -0.06  # marginal utility of one-way travel time to the place, 1/min; assumption (non-recours rises with distance)
     b_delay: float = -0.08  # marginal utility of waiting one more day for the visit, 1/day; assumption
     b_bundle: float = 0.4  # bonus per extra need solved in the same visit, utils; assumption
-    asc_give_up: float = -1.5  # utility of giving up (non-recours), utils; calibrated: a sizeable minority unmet when far
+    asc_give_up: float = (
+        -1.5
+    )  # utility of giving up (non-recours), utils; calibrated: a sizeable minority unmet when far
     asc_kind: dict[str, float] = field(
-        default_factory=lambda: {"provider_office": 0.5, "france_services": 0.3, "post_office": 0.0, "other": 0.0}
+        default_factory=lambda: {
+            "provider_office": 0.5,
+            "france_services": 0.3,
+            "post_office": 0.0,
+            "other": 0.0,
+        }
     )  # constant by place origin, utils; assumption: a provider's own counter is preferred
-    consideration_set: int = 5  # nearest places (by travel time) able to serve in time that a resident weighs, count; assumption
+    consideration_set: int = (
+        5  # nearest places (by travel time) able to serve in time that a resident weighs, count; assumption
+    )
     deadline_days: int = 14  # a need must be met within this many days of arrival, days; MODEL.md 4.2
-    contacts_per_counter_slot: int = 6  # visits one counter serves in a half-day slot; MODEL.md 4.2 (40 min over 4 h)
+    contacts_per_counter_slot: int = (
+        6  # visits one counter serves in a half-day slot; MODEL.md 4.2 (40 min over 4 h)
+    )
 
 
 @dataclass
@@ -145,7 +192,9 @@ class MakerBehaviour:
     b_delay: float = -0.1  # marginal utility of waiting a day for the session, 1/day; assumption
     community: float = 0.3  # weight of ln(1 + members), utils; assumption
     asc_outside: float = -1.0  # utility of no session, utils; assumption
-    member_sessions: int = 3  # sessions in the last 4 weeks that make a maker a member of a place, count; assumption
+    member_sessions: int = (
+        3  # sessions in the last 4 weeks that make a maker a member of a place, count; assumption
+    )
 
 
 @dataclass
@@ -161,14 +210,18 @@ class PolicyConfig:
 
     remote_days_per_week: int = 2  # employer's remote-day allowance per week, days; MODEL.md 4.1
     employer_pays_third_place: bool = False  # the employer pays the day pass at third places; MODEL.md 4.1
-    price_day_eur: float = 12.0  # default day pass at a desk where places.csv gives none, EUR; French rural coworking offers
+    price_day_eur: float = (
+        12.0  # default day pass at a desk where places.csv gives none, EUR; French rural coworking offers
+    )
     price_month_eur: float = 140.0  # default monthly subscription, EUR; French rural coworking offers
     workshop_fee_eur: float = 5.0  # fee per maker session, EUR; fab lab open-access fees
     subsidy_rule: str = "per_site"  # none | per_site | deficit; MODEL.md 4.8
     per_site_eur_year: float = 30_000.0  # subsidy per labelled mediation site, EUR/year; state 15 k + national operators 15 k (Senate r21-778)
     deficit_cap_eur_year: float = 50_000.0  # with subsidy_rule=deficit, cap per place, EUR/year; assumption
     association_grant_eur_year: float = 20_000.0  # municipal operating grant to each association place, EUR/year; assumption (fab lab / third-place grants)
-    sharing_clause: bool = False  # public buildings may host other activities in their closed slots; MODEL.md 4.8
+    sharing_clause: bool = (
+        False  # public buildings may host other activities in their closed slots; MODEL.md 4.8
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -183,7 +236,9 @@ class ProviderConfig:
     needs_per_adult_year: float = 0.5  # arrival rate of needs of this category per adult (lambda_k), 1/year
     online_share: float = 0.6  # probability that an autonomous adult solves the need online, share
     delegates: bool = True  # lets France Services generalist mediators handle first-level help
-    permanence_eur_slot: float = 180.0  # the provider's own staff cost of one permanence slot (4 h loaded), EUR
+    permanence_eur_slot: float = (
+        180.0  # the provider's own staff cost of one permanence slot (4 h loaded), EUR
+    )
     extra_slots_budget: int = 4  # permanence slots the quarterly review may add in the whole territory, count
 
 
@@ -210,25 +265,43 @@ class EconomicsConfig:
     """Costs, revenues, cost allocation and operators' viability (MODEL.md 4.5-4.7)."""
 
     allocation: str = "shapley"  # equal | slots | contacts | shapley; MODEL.md 4.5
-    rent_eur_m2_year: dict[str, float] = _kinds(110.0, 90.0, 70.0, 55.0)  # rent by zone kind, EUR/m2/year; office rents of mid-size towns and rural Burgundy (orders of magnitude)
+    rent_eur_m2_year: dict[str, float] = _kinds(
+        110.0, 90.0, 70.0, 55.0
+    )  # rent by zone kind, EUR/m2/year; office rents of mid-size towns and rural Burgundy (orders of magnitude)
     overhead_eur_year: float = 4_000.0  # insurance, IT, supplies per open place, EUR/year; assumption
-    energy_eur_m2_hour: float = 0.012  # heating, lighting per m2 per open hour, EUR/m2/h; ADEME tertiary ≈ 150 kWh/m2/yr
-    slot_hours: dict[str, float] = field(default_factory=lambda: {"AM": 3.5, "PM": 3.5, "EV": 3.0})  # opening hours of a slot, h; France Services open ≈ 35 h/week
+    energy_eur_m2_hour: float = (
+        0.012  # heating, lighting per m2 per open hour, EUR/m2/h; ADEME tertiary ≈ 150 kWh/m2/yr
+    )
+    slot_hours: dict[str, float] = field(
+        default_factory=lambda: {"AM": 3.5, "PM": 3.5, "EV": 3.0}
+    )  # opening hours of a slot, h; France Services open ≈ 35 h/week
     mediator_eur_hour: float = 22.0  # loaded wage of a mediator / counter agent, EUR/h; ≈ 36 k EUR/yr over 1,607 h (rural FS: 94 k EUR, 2.2 agents, Senate r21-778)
     host_eur_hour: float = 24.0  # loaded wage of a coworking host, EUR/h; assumption
-    hosts_per_work_slot: float = 0.25  # host present per open desk slot, persons; rural coworking (part-time host, badge access)
+    hosts_per_work_slot: float = (
+        0.25  # host present per open desk slot, persons; rural coworking (part-time host, badge access)
+    )
     animator_eur_hour: float = 24.0  # loaded wage of a fab lab animator, EUR/h; assumption
-    animators_per_workshop_slot: float = 0.5  # paid animators per open workshop slot, persons; volunteers run the rest (assumption)
-    marginal_open_eur_slot: float = 25.0  # caretaker and cleaning of an extra slot in a public building, EUR/slot; sharing clause
+    animators_per_workshop_slot: float = (
+        0.5  # paid animators per open workshop slot, persons; volunteers run the rest (assumption)
+    )
+    marginal_open_eur_slot: float = (
+        25.0  # caretaker and cleaning of an extra slot in a public building, EUR/slot; sharing clause
+    )
     m2_per_desk: float = 8.0  # floor area a desk needs, m2; French workplace norm
     m2_per_counter: float = 15.0  # floor area a counter needs, m2; assumption
     m2_per_workshop_seat: float = 6.0  # floor area a workshop seat needs, m2; assumption
-    closure_threshold: float = 0.6  # cost recovery below which a private/association place is in danger; MODEL.md 4.6
+    closure_threshold: float = (
+        0.6  # cost recovery below which a private/association place is in danger; MODEL.md 4.6
+    )
     closure_periods: int = 3  # consecutive periods below the threshold before closing; MODEL.md 4.6
     recovery_window_periods: int = 3  # periods over which cost recovery is computed; MODEL.md 4.6
     expand_occupancy: float = 0.9  # occupancy above which a slot counts as full; MODEL.md 4.6
-    min_contacts: float = 2.0  # a permanence slot with fewer contacts on average is dropped, contacts/slot; MODEL.md 4.7
-    max_rejections: int = 10  # rejections of a provider's needs at a place per quarter that add a slot; MODEL.md 4.7
+    min_contacts: float = (
+        2.0  # a permanence slot with fewer contacts on average is dropped, contacts/slot; MODEL.md 4.7
+    )
+    max_rejections: int = (
+        10  # rejections of a provider's needs at a place per quarter that add a slot; MODEL.md 4.7
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -315,7 +388,9 @@ def _check(ok: bool, key: str, value: Any, expected: str) -> None:
         raise ConfigError(key, f"got {value!r}, expected {expected}")
 
 
-def _range(key: str, value: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False) -> None:
+def _range(
+    key: str, value: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False
+) -> None:
     desc = []
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if ok and lo is not None:
@@ -332,7 +407,9 @@ def _choice(key: str, value: Any, choices: tuple[str, ...]) -> None:
 
 
 def _kind_map(key: str, value: dict[str, float], lo: float, lo_open: bool = False) -> None:
-    _check(set(value) == set(ZONE_KINDS), key, sorted(value), "exactly the zone kinds " + ", ".join(ZONE_KINDS))
+    _check(
+        set(value) == set(ZONE_KINDS), key, sorted(value), "exactly the zone kinds " + ", ".join(ZONE_KINDS)
+    )
     for k, v in value.items():
         _range(f"{key}.{k}", v, lo, lo_open=lo_open)
 
@@ -341,7 +418,12 @@ def validate(cfg: SimConfig) -> None:
     """Check every range and choice; raise :class:`ConfigError` naming the first wrong key."""
     _check(isinstance(cfg.seed, int) and cfg.seed >= 0, "seed", cfg.seed, "an integer >= 0")
     _check(isinstance(cfg.weeks, int) and cfg.weeks >= 1, "weeks", cfg.weeks, "an integer >= 1")
-    _check(isinstance(cfg.warmup_weeks, int) and cfg.warmup_weeks >= 0, "warmup_weeks", cfg.warmup_weeks, "an integer >= 0")
+    _check(
+        isinstance(cfg.warmup_weeks, int) and cfg.warmup_weeks >= 0,
+        "warmup_weeks",
+        cfg.warmup_weeks,
+        "an integer >= 0",
+    )
 
     t = cfg.territory
     _choice("territory.kind", t.kind, TERRITORY_KINDS)
@@ -355,9 +437,16 @@ def validate(cfg: SimConfig) -> None:
     s = t.synthetic
     _range("territory.synthetic.size_km", s.size_km, 0, lo_open=True)
     _range("territory.synthetic.cell_km", s.cell_km, 0, s.size_km, lo_open=True)
-    _check(isinstance(s.adults, int) and s.adults >= 1, "territory.synthetic.adults", s.adults, "an integer >= 1")
+    _check(
+        isinstance(s.adults, int) and s.adults >= 1, "territory.synthetic.adults", s.adults, "an integer >= 1"
+    )
     _range("territory.synthetic.clark_gradient_per_km", s.clark_gradient_per_km, 0)
-    _check(s.n_secondary_towns >= 0, "territory.synthetic.n_secondary_towns", s.n_secondary_towns, "an integer >= 0")
+    _check(
+        s.n_secondary_towns >= 0,
+        "territory.synthetic.n_secondary_towns",
+        s.n_secondary_towns,
+        "an integer >= 0",
+    )
     for key in ("secondary_weight", "rural_floor", "car_share_rural", "car_share_town"):
         _range(f"territory.synthetic.{key}", getattr(s, key), 0, 1)
 
@@ -386,20 +475,44 @@ def validate(cfg: SimConfig) -> None:
     _range("behaviour.work.max_minutes", w.max_minutes, 0)
     for key in ("asc_office", "asc_home", "asc_third"):
         _range(f"behaviour.work.{key}", getattr(w, key))
-    _check(1 <= w.regular_days <= 20, "behaviour.work.regular_days", w.regular_days, "an integer from 1 to 20")
+    _check(
+        1 <= w.regular_days <= 20, "behaviour.work.regular_days", w.regular_days, "an integer from 1 to 20"
+    )
 
     sv = cfg.behaviour.service
     _range("behaviour.service.b_time", sv.b_time, hi=0)
     _range("behaviour.service.b_delay", sv.b_delay, hi=0)
     _range("behaviour.service.b_bundle", sv.b_bundle, 0)
     _range("behaviour.service.asc_give_up", sv.asc_give_up)
-    _check("other" in sv.asc_kind, "behaviour.service.asc_kind", sorted(sv.asc_kind), "a map with an 'other' entry")
+    _check(
+        "other" in sv.asc_kind,
+        "behaviour.service.asc_kind",
+        sorted(sv.asc_kind),
+        "a map with an 'other' entry",
+    )
     for k, v in sv.asc_kind.items():
-        _check(k in ORIGINS or k == "other", f"behaviour.service.asc_kind.{k}", k, "a place origin or 'other'")
+        _check(
+            k in ORIGINS or k == "other", f"behaviour.service.asc_kind.{k}", k, "a place origin or 'other'"
+        )
         _range(f"behaviour.service.asc_kind.{k}", v)
-    _check(sv.consideration_set >= 1, "behaviour.service.consideration_set", sv.consideration_set, "an integer >= 1")
-    _check(1 <= sv.deadline_days <= 365, "behaviour.service.deadline_days", sv.deadline_days, "an integer from 1 to 365")
-    _check(sv.contacts_per_counter_slot >= 1, "behaviour.service.contacts_per_counter_slot", sv.contacts_per_counter_slot, "an integer >= 1")
+    _check(
+        sv.consideration_set >= 1,
+        "behaviour.service.consideration_set",
+        sv.consideration_set,
+        "an integer >= 1",
+    )
+    _check(
+        1 <= sv.deadline_days <= 365,
+        "behaviour.service.deadline_days",
+        sv.deadline_days,
+        "an integer from 1 to 365",
+    )
+    _check(
+        sv.contacts_per_counter_slot >= 1,
+        "behaviour.service.contacts_per_counter_slot",
+        sv.contacts_per_counter_slot,
+        "an integer >= 1",
+    )
 
     m = cfg.behaviour.maker
     _range("behaviour.maker.sessions_per_month", m.sessions_per_month, 0)
@@ -409,28 +522,64 @@ def validate(cfg: SimConfig) -> None:
     _check(m.member_sessions >= 1, "behaviour.maker.member_sessions", m.member_sessions, "an integer >= 1")
 
     po = cfg.policy
-    _check(0 <= po.remote_days_per_week <= 5, "policy.remote_days_per_week", po.remote_days_per_week, "an integer from 0 to 5")
-    for key in ("price_day_eur", "price_month_eur", "workshop_fee_eur", "per_site_eur_year", "deficit_cap_eur_year",
-                "association_grant_eur_year"):
+    _check(
+        0 <= po.remote_days_per_week <= 5,
+        "policy.remote_days_per_week",
+        po.remote_days_per_week,
+        "an integer from 0 to 5",
+    )
+    for key in (
+        "price_day_eur",
+        "price_month_eur",
+        "workshop_fee_eur",
+        "per_site_eur_year",
+        "deficit_cap_eur_year",
+        "association_grant_eur_year",
+    ):
         _range(f"policy.{key}", getattr(po, key), 0)
     _choice("policy.subsidy_rule", po.subsidy_rule, SUBSIDY_RULES)
 
     _check(len(cfg.providers) >= 1, "providers", len(cfg.providers), "at least one provider")
     seen: set[str] = set()
     for i, pr in enumerate(cfg.providers):
-        _check(pr.id.isidentifier() and pr.id not in seen, f"providers[{i}].id", pr.id, "a unique identifier (letters, digits, _)")
-        _check(pr.id != "france_services", f"providers[{i}].id", pr.id, "an id other than 'france_services' (the partner network)")
+        _check(
+            pr.id.isidentifier() and pr.id not in seen,
+            f"providers[{i}].id",
+            pr.id,
+            "a unique identifier (letters, digits, _)",
+        )
+        _check(
+            pr.id != "france_services",
+            f"providers[{i}].id",
+            pr.id,
+            "an id other than 'france_services' (the partner network)",
+        )
         seen.add(pr.id)
         _range(f"providers[{i}].needs_per_adult_year", pr.needs_per_adult_year, 0)
         _range(f"providers[{i}].online_share", pr.online_share, 0, 1)
         _range(f"providers[{i}].permanence_eur_slot", pr.permanence_eur_slot, 0)
-        _check(pr.extra_slots_budget >= 0, f"providers[{i}].extra_slots_budget", pr.extra_slots_budget, "an integer >= 0")
-    _check(len(cfg.providers) <= 30, "providers", len(cfg.providers), "at most 30 providers (needs are bit masks)")
+        _check(
+            pr.extra_slots_budget >= 0,
+            f"providers[{i}].extra_slots_budget",
+            pr.extra_slots_budget,
+            "an integer >= 0",
+        )
+    _check(
+        len(cfg.providers) <= 30,
+        "providers",
+        len(cfg.providers),
+        "at most 30 providers (needs are bit masks)",
+    )
 
     e = cfg.economics
     _choice("economics.allocation", e.allocation, ALLOCATION_RULES)
     _kind_map("economics.rent_eur_m2_year", e.rent_eur_m2_year, 0)
-    _check(set(e.slot_hours) == {"AM", "PM", "EV"}, "economics.slot_hours", sorted(e.slot_hours), "exactly AM, PM, EV")
+    _check(
+        set(e.slot_hours) == {"AM", "PM", "EV"},
+        "economics.slot_hours",
+        sorted(e.slot_hours),
+        "exactly AM, PM, EV",
+    )
     for k, v in e.slot_hours.items():
         _range(f"economics.slot_hours.{k}", v, 0, 24, lo_open=True)
     for f in fields(e):

@@ -139,7 +139,9 @@ class SharedPlacesModel(mesa.Model):
         self.last_place = np.full(w, -1, dtype=np.int64)
         self.subscribed = np.full(w, -1, dtype=np.int64)
         self.regulars = np.zeros(self.network.n)
-        self.work_days: list[np.ndarray] = []  # worker * P + place, this period (for regulars and subscriptions)
+        self.work_days: list[
+            np.ndarray
+        ] = []  # worker * P + place, this period (for regulars and subscriptions)
         # the commute of each worker: one-way km, minutes, money, CO2 per km
         wz, jz, car = self.w_zone, pop.job_zone, self.w_car
         self.commute_km = self.zz.km[wz, jz]
@@ -161,6 +163,7 @@ class SharedPlacesModel(mesa.Model):
         self.key_service = self.streams.key("service")
         self.key_workshop = self.streams.key("workshop")
         self.key_lottery = self.streams.key("lottery")
+        self.key_capacity = self.key_lottery ^ np.uint64(0x5BD1E9955BD1E995)  # capacity rounding draws
         self.rng_needs = self.streams.generator("needs")
         self.rng_sessions = self.streams.generator("sessions")
         self.h_office = stable_hash("__office__")
@@ -179,6 +182,7 @@ class SharedPlacesModel(mesa.Model):
         self.acc_rev_pass = np.zeros(p)
         self.acc_full = np.zeros((p, 3))
         self.acc_open = np.zeros((p, 3))
+        self.acc_cap = np.zeros((p, 3))
         # per-quarter accumulators for the providers' review
         self.q_contacts = np.zeros((k, p, 21))
         self.q_rejections = np.zeros((k, p))
@@ -187,13 +191,33 @@ class SharedPlacesModel(mesa.Model):
         self.tot: dict[str, float] = {
             name: 0.0
             for name in (
-                "needs_human", "needs_online", "solved", "unmet", "gave_up", "delay_days", "visits", "trips",
-                "contacts", "km_work", "km_service", "km_workshop", "hours_work", "hours_service",
-                "hours_workshop", "co2_kg", "pairs", "sessions", "sessions_lost", "remote_days", "third_days",
+                "needs_human",
+                "needs_online",
+                "solved",
+                "unmet",
+                "gave_up",
+                "delay_days",
+                "visits",
+                "trips",
+                "contacts",
+                "km_work",
+                "km_service",
+                "km_workshop",
+                "hours_work",
+                "hours_service",
+                "hours_workshop",
+                "co2_kg",
+                "pairs",
+                "sessions",
+                "sessions_lost",
+                "remote_days",
+                "third_days",
                 "teleworkable_days",
             )
         }
-        self.per_zone = {name: np.zeros(len(self.zones)) for name in ("needs_human", "unmet", "solved", "km_service")}
+        self.per_zone = {
+            name: np.zeros(len(self.zones)) for name in ("needs_human", "unmet", "solved", "km_service")
+        }
         self.period_rows: list[dict[str, Any]] = []
         self._period_start_tot = dict(self.tot)
         self.place_acc = {
@@ -204,7 +228,9 @@ class SharedPlacesModel(mesa.Model):
         self.cost_hist: list[np.ndarray] = []
         self.below_streak = np.zeros(p, dtype=np.int64)
         self.prov_acc = {name: np.zeros(k) for name in ("payments", "permanence", "contacts", "rejections")}
-        self.money = {name: 0.0 for name in ("network_cost", "public_cost", "provider_cost", "revenue", "subsidy")}
+        self.money = {
+            name: 0.0 for name in ("network_cost", "public_cost", "provider_cost", "revenue", "subsidy")
+        }
         self.places_closed = 0
 
     @property
@@ -291,6 +317,12 @@ class SharedPlacesModel(mesa.Model):
         if self._candidates_version == net.version:
             return self._cand
         desks = net.desk_places
+        if desks.size == 0:
+            self._cand, self._candidates_version = (
+                np.full((2, len(self.zones), 1), -1, dtype=np.int64),
+                net.version,
+            )
+            return self._cand
         reach = self.zp.minutes[:, :, desks] <= self.cfg.behaviour.work.max_minutes  # [2, Z, D]
         kmax = max(int(reach.sum(axis=2).max()) if desks.size else 0, 1)
         cand = np.full((2, len(self.zones), kmax), -1, dtype=np.int64)
@@ -312,13 +344,20 @@ class SharedPlacesModel(mesa.Model):
         c = np.where(valid, cand, 0)
         day_open = net.slot_open[c, s, WORK] | net.slot_open[c, s + 1, WORK]
         t = self.zp.minutes[self.w_car[workers][:, None], self.w_zone[workers][:, None], c]
-        price = np.where(pol.employer_pays_third_place | (self.subscribed[workers][:, None] == c), 0.0, net.price_day[c])
+        price = np.where(
+            pol.employer_pays_third_place | (self.subscribed[workers][:, None] == c), 0.0, net.price_day[c]
+        )
         u_third = (
-            wb.asc_third + wb.b_time * t + wb.b_cost * price
-            + wb.community * np.log1p(self.regulars[c] / self.s) + wb.habit * (self.last_place[workers][:, None] == c)
+            wb.asc_third
+            + wb.b_time * t
+            + wb.b_cost * price
+            + wb.community * np.log1p(self.regulars[c] / self.s)
+            + wb.habit * (self.last_place[workers][:, None] == c)
         )
         u_third = np.where(valid & day_open, u_third, -np.inf)
-        u_office = wb.asc_office + wb.b_time * self.commute_min[workers] + wb.b_cost * 2 * self.commute_eur[workers]
+        u_office = (
+            wb.asc_office + wb.b_time * self.commute_min[workers] + wb.b_cost * 2 * self.commute_eur[workers]
+        )
         u_home = np.full(workers.shape[0], wb.asc_home)
         return np.column_stack([u_office, u_home, u_third]), cand
 
@@ -329,13 +368,20 @@ class SharedPlacesModel(mesa.Model):
         self.today_place = np.full(self.pop.n_workers, -2, dtype=np.int64)  # -2 office, -1 home, >= 0 place
         if deciders.size:
             util, cand = self.work_utilities(deciders, s)
-            alts = np.column_stack([
-                np.full(deciders.size, self.h_office), np.full(deciders.size, self.h_home),
-                self.place_hash[np.where(cand >= 0, cand, 0)],
-            ])
+            alts = np.column_stack(
+                [
+                    np.full(deciders.size, self.h_office),
+                    np.full(deciders.size, self.h_home),
+                    self.place_hash[np.where(cand >= 0, cand, 0)],
+                ]
+            )
             noise = -np.log(-np.log(uniform(self.key_work, self.day, deciders, alts)))
             pick = choose(util, noise)
-            where = np.where(pick == 0, -2, np.where(pick == 1, -1, cand[np.arange(deciders.size), np.maximum(pick - 2, 0)]))
+            where = np.where(
+                pick == 0,
+                -2,
+                np.where(pick == 1, -1, cand[np.arange(deciders.size), np.maximum(pick - 2, 0)]),
+            )
             self.today_place[deciders] = where
         self._third = np.flatnonzero(self.today_place >= 0)
         self._admitted_today: np.ndarray | None = None
@@ -350,7 +396,8 @@ class SharedPlacesModel(mesa.Model):
         if s % 3 == 0:  # AM: resolve the day's capacity once (AM and PM are one decision)
             place = self.today_place[third]
             # capacity of the day: the smaller of the open AM/PM slots (a desk is held for the day)
-            cap_day = net.capacity[:, WORK]
+            cap_day = self._slot_capacity(abs_slot, WORK)
+            self._cap_work_today = cap_day
             prio = uniform(self.key_lottery, abs_slot, self.pop.worker_person[third])
             ok = admit(place, prio, cap_day)
             rejected = third[~ok]
@@ -363,7 +410,7 @@ class SharedPlacesModel(mesa.Model):
         present = net.slot_open[place, s, WORK]
         users = np.bincount(place[present], minlength=net.n)
         rej = self._rejected_am if s % 3 == 0 else np.zeros(net.n, np.int64)
-        self._record_slot(s, abs_slot, WORK, users, rej)
+        self._record_slot(s, abs_slot, WORK, users, rej, self._cap_work_today)
         return users
 
     def _record_work_day(self) -> None:
@@ -428,8 +475,12 @@ class SharedPlacesModel(mesa.Model):
         days_until = (abs_slot + f) // 3 - self.day
         z, c = self.pop.zone[who], self.pop.car[who].astype(np.int64)
         t = self.zp.minutes[c[:, None], z[:, None], med[None, :]]
-        asc = np.array([sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
-                        for p in med])
+        asc = np.array(
+            [
+                sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
+                for p in med
+            ]
+        )
         u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv] - 1) + asc[None, :]
         u = np.where(ok, u, -np.inf)
         # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
@@ -472,13 +523,14 @@ class SharedPlacesModel(mesa.Model):
         bucket = self.visit_buckets.pop(abs_slot, [])
         users = np.zeros(net.n, dtype=np.int64)
         if not bucket:
-            self._record_slot(s, abs_slot, MEDIATION, users, users)
+            self._record_slot(s, abs_slot, MEDIATION, users, users, self._slot_capacity(abs_slot, MEDIATION))
             return users
         who = np.concatenate(bucket)
         who = who[self.plan_slot[who] == abs_slot]
         place = self.plan_place[who]
         prio = uniform(self.key_lottery, abs_slot, who)
-        ok = admit(place, prio, net.capacity[:, MEDIATION])
+        cap = self._slot_capacity(abs_slot, MEDIATION)
+        ok = admit(place, prio, cap)
         # a trip is made whether or not the visitor is admitted
         z, c = self.pop.zone[who], self.pop.car[who].astype(np.int64)
         if self.counting:
@@ -521,7 +573,7 @@ class SharedPlacesModel(mesa.Model):
         users = np.bincount(adm_place[served], minlength=net.n)
         if self.counting:
             self.tot["visits"] += int(served.sum())
-        self._record_slot(s, abs_slot, MEDIATION, users, np.bincount(rej_place, minlength=net.n))
+        self._record_slot(s, abs_slot, MEDIATION, users, np.bincount(rej_place, minlength=net.n), cap)
         return users
 
     # ------------------------------------------------------------------------------------------------
@@ -551,8 +603,12 @@ class SharedPlacesModel(mesa.Model):
         z, c = self.m_zone[who], self.m_car[who]
         t = self.zp.minutes[c[:, None], z[:, None], ws[None, :]]
         days = (abs_slot + first) // 3 - self.day
-        u = (mb.b_time * t + mb.b_cost * self.cfg.policy.workshop_fee_eur + mb.b_delay * days[None, :]
-             + mb.community * np.log1p(self.members[ws] / self.s)[None, :])
+        u = (
+            mb.b_time * t
+            + mb.b_cost * self.cfg.policy.workshop_fee_eur
+            + mb.b_delay * days[None, :]
+            + mb.community * np.log1p(self.members[ws] / self.s)[None, :]
+        )
         u = np.where((first >= 0)[None, :], u, -np.inf)
         util = np.column_stack([np.full(who.size, mb.asc_outside), u])
         alts = np.concatenate([[self.h_outside], self.place_hash[ws]])
@@ -572,10 +628,11 @@ class SharedPlacesModel(mesa.Model):
         bucket = self.m_buckets.pop(abs_slot, [])
         users = np.zeros(net.n, dtype=np.int64)
         rej = users
+        cap = self._slot_capacity(abs_slot, WORKSHOP)
         if bucket:
             who = np.concatenate(bucket)
             place = self.m_plan_place[who]
-            ok = admit(place, uniform(self.key_lottery, abs_slot, self.pop.maker_person[who]), net.capacity[:, WORKSHOP])
+            ok = admit(place, uniform(self.key_lottery, abs_slot, self.pop.maker_person[who]), cap)
             self.m_plan_slot[who] = -1
             adm, adm_place = who[ok], place[ok]
             users = np.bincount(adm_place, minlength=net.n)
@@ -590,27 +647,52 @@ class SharedPlacesModel(mesa.Model):
                 self.tot["sessions"] += adm.size
                 self.tot["sessions_lost"] += int((~ok).sum())
             self.acc_sessions += users
-        self._record_slot(s, abs_slot, WORKSHOP, users, rej)
+        self._record_slot(s, abs_slot, WORKSHOP, users, rej, cap)
         return users
 
     # ------------------------------------------------------------------------------------------------
     # records
     # ------------------------------------------------------------------------------------------------
-    def _record_slot(self, s: int, abs_slot: int, activity: int, users: np.ndarray, rejected: np.ndarray) -> None:
+    def _slot_capacity(self, abs_slot: int, activity: int) -> np.ndarray:
+        """Capacity of every place in this slot, in simulated users.
+
+        With sample_rate < 1 the scaled capacity is fractional; each slot draws its floor or ceiling with the
+        probability that keeps the expectation exact (a counter-based draw: the same in every scenario).
+        """
+        cf = self.network.capacity_f[:, activity]
+        base = np.floor(cf + 1e-9)
+        frac = cf - base
+        if not (frac > 1e-9).any():
+            return base.astype(np.int64)
+        u = uniform(self.key_capacity, abs_slot * 3 + activity, self.place_hash)
+        return (base + (u < frac)).astype(np.int64)
+
+    def _record_slot(
+        self,
+        s: int,
+        abs_slot: int,
+        activity: int,
+        users: np.ndarray,
+        rejected: np.ndarray,
+        capacity: np.ndarray,
+    ) -> None:
         net = self.network
         open_ = np.flatnonzero(net.slot_open[:, s, activity])
         if open_.size == 0:
             return
-        cap = net.capacity[open_, activity]
+        cap = capacity[open_]
         u = users[open_]
+        self.acc_cap[open_, activity] += cap
         self.acc_users[open_, activity] += u
         self.acc_open[open_, activity] += 1
         self.acc_full[open_, activity] += u >= self.cfg.economics.expand_occupancy * cap
         if not self.counting:
             return
-        self.slot_rows.append(np.column_stack([
-            open_, np.full(open_.size, abs_slot), np.full(open_.size, activity), cap, u, rejected[open_]
-        ]))
+        self.slot_rows.append(
+            np.column_stack(
+                [open_, np.full(open_.size, abs_slot), np.full(open_.size, activity), cap, u, rejected[open_]]
+            )
+        )
 
     def _encounters(self, users: np.ndarray) -> None:
         """Pairs of co-present users from different groups, per place (MODEL.md 4.4)."""
@@ -647,11 +729,20 @@ class SharedPlacesModel(mesa.Model):
         kinds = self.zones["kind"].to_numpy()[net.zone]
         rent = np.array([e.rent_eur_m2_year[k] for k in kinds])
         # a place whose activities all run in off-hours slots pays no fixed cost (the sharing clause's marginal cost)
-        own_slots = (net.act_mask & (net.opening & ~net.offhours)[:, None]).any(axis=1) | (net.cover != 0).any(1)
-        fixed = economics.fixed_cost_eur(net.area, rent, e.overhead_eur_year, weeks) * (net.active & own_slots)
+        own_slots = (net.act_mask & (net.opening & ~net.offhours)[:, None]).any(axis=1) | (
+            net.cover != 0
+        ).any(1)
+        fixed = economics.fixed_cost_eur(net.area, rent, e.overhead_eur_year, weeks) * (
+            net.active & own_slots
+        )
         slot_cost = self._slot_costs(weeks) * net.active[:, None]
         # users' revenues: day passes, subscriptions, workshop fees (simulated sample -> whole population)
-        subs = np.bincount(self.subscribed[self.subscribed >= 0], minlength=net.n) * net.price_month * weeks / (52 / 12)
+        subs = (
+            np.bincount(self.subscribed[self.subscribed >= 0], minlength=net.n)
+            * net.price_month
+            * weeks
+            / (52 / 12)
+        )
         rev_users = (self.acc_rev_pass + subs + self.acc_sessions * cfg.policy.workshop_fee_eur) / self.s
         # the cost game of each place: providers present + the work and workshop uses
         shares_prov = np.zeros((self.k, net.n))
@@ -673,7 +764,7 @@ class SharedPlacesModel(mesa.Model):
                 shares, rem = np.zeros(0), fixed[p] + slot_cost[p].sum()
             for i, k in enumerate(players):
                 shares_prov[k, p] = shares[i]
-            op_part[p] = shares[len(players):].sum() + rem
+            op_part[p] = shares[len(players) :].sum() + rem
         own = np.isin(net.origin, OFFICE_ORIGINS)
         for k in range(self.k):
             perm_rows = (net.perm[k] != 0) & ~own & net.active
@@ -685,8 +776,12 @@ class SharedPlacesModel(mesa.Model):
         labelled = net.labelled & net.active
         pol = cfg.policy
         sub = economics.subsidies(
-            "per_site" if pol.subsidy_rule == "per_site" else "none", labelled, np.zeros(net.n),
-            pol.per_site_eur_year, pol.deficit_cap_eur_year, weeks,
+            "per_site" if pol.subsidy_rule == "per_site" else "none",
+            labelled,
+            np.zeros(net.n),
+            pol.per_site_eur_year,
+            pol.deficit_cap_eur_year,
+            weeks,
         )
         # the municipality's operating grant to association places (not paid on the providers' behalf)
         grant = (net.operator == "association") * net.active * pol.association_grant_eur_year * weeks / 52.0
@@ -697,7 +792,12 @@ class SharedPlacesModel(mesa.Model):
         sub = sub + grant
         if pol.subsidy_rule == "deficit":
             extra = economics.subsidies(
-                "deficit", labelled, -balance * net.active, pol.per_site_eur_year, pol.deficit_cap_eur_year, weeks
+                "deficit",
+                labelled,
+                -balance * net.active,
+                pol.per_site_eur_year,
+                pol.deficit_cap_eur_year,
+                weeks,
             )
             sub = sub + extra
             balance = balance + extra
@@ -706,13 +806,17 @@ class SharedPlacesModel(mesa.Model):
         self.cost_hist.append(total_cost)
         public_deficit = np.where((net.operator == "public") & net.active, np.maximum(-balance, 0.0), 0.0)
         # operators' review: viability and capacity
-        rec = economics.cost_recovery(np.array(self.rev_hist).T, np.array(self.cost_hist).T, e.recovery_window_periods)
+        rec = economics.cost_recovery(
+            np.array(self.rev_hist).T, np.array(self.cost_hist).T, e.recovery_window_periods
+        )
         rec = np.where(net.active, rec, np.nan)
         closable = np.isin(net.operator, ("private", "association")) & net.active
         self.below_streak, close = economics.closure_decision(
             self.below_streak, rec, e.closure_threshold, e.closure_periods, closable
         )
-        full_share = np.divide(self.acc_full, self.acc_open, out=np.full_like(self.acc_full, np.nan), where=self.acc_open > 0)
+        full_share = np.divide(
+            self.acc_full, self.acc_open, out=np.full_like(self.acc_full, np.nan), where=self.acc_open > 0
+        )
         changed = False
         for p in np.flatnonzero(net.active):
             line = self.operators[p].review(bool(close[p]), full_share[p])
@@ -742,8 +846,16 @@ class SharedPlacesModel(mesa.Model):
             self._period_row(weeks, total_cost.sum() + perm_cost.sum(), revenue.sum(), sub.sum())
         self._update_lagged()
         self.period += 1
-        for arr in (self.acc_users, self.acc_contacts_kp, self.acc_sessions, self.acc_workdays, self.acc_rev_pass,
-                    self.acc_full, self.acc_open):
+        for arr in (
+            self.acc_users,
+            self.acc_contacts_kp,
+            self.acc_sessions,
+            self.acc_workdays,
+            self.acc_rev_pass,
+            self.acc_full,
+            self.acc_open,
+            self.acc_cap,
+        ):
             arr[...] = 0
         if changed:
             net.refresh()
@@ -773,17 +885,20 @@ class SharedPlacesModel(mesa.Model):
     def _period_row(self, weeks: float, cost: float, revenue: float, subsidy: float) -> None:
         t, t0, s = self.tot, self._period_start_tot, self.s
         d = {k: t[k] - t0[k] for k in t}
-        users, open_ = self.acc_users, self.acc_open
-        caps = self.network.capacity[:, :].astype(float)
-        cap_total = (open_ * caps).sum(axis=0)
+        users = self.acc_users
+        cap_total = self.acc_cap.sum(axis=0)
         row = {
             "period": self.period,
             "week_start": self.period * 4 - self.cfg.warmup_weeks,
             "weeks": weeks,
             "occupancy_rate": users.sum() / max(cap_total.sum(), 1e-12),
             "occupancy_rate_work": users[:, WORK].sum() / cap_total[WORK] if cap_total[WORK] else np.nan,
-            "occupancy_rate_mediation": users[:, MEDIATION].sum() / cap_total[MEDIATION] if cap_total[MEDIATION] else np.nan,
-            "occupancy_rate_workshop": users[:, WORKSHOP].sum() / cap_total[WORKSHOP] if cap_total[WORKSHOP] else np.nan,
+            "occupancy_rate_mediation": users[:, MEDIATION].sum() / cap_total[MEDIATION]
+            if cap_total[MEDIATION]
+            else np.nan,
+            "occupancy_rate_workshop": users[:, WORKSHOP].sum() / cap_total[WORKSHOP]
+            if cap_total[WORKSHOP]
+            else np.nan,
             "contacts": d["contacts"] / s,
             "needs_human": d["needs_human"] / s,
             "unmet_needs": d["unmet"] / s,
@@ -828,7 +943,7 @@ class SharedPlacesModel(mesa.Model):
             return float(users[mask].sum() / cap[mask].sum()) if cap[mask].sum() > 0 else float("nan")
 
         counted_weeks = self.cfg.weeks
-        full_cap = (net.capacity * net.active[:, None]).sum() * 21 * counted_weeks
+        full_cap = (net.capacity_f * net.active[:, None]).sum() * 21 * counted_weeks
         access = self.access_minutes()
         pop_zone = np.bincount(self.pop.zone, minlength=len(self.zones))
         car_zone = np.bincount(self.pop.zone, weights=self.pop.car, minlength=len(self.zones))
@@ -856,7 +971,9 @@ class SharedPlacesModel(mesa.Model):
             "network_cost_eur": m["network_cost"],
             "public_cost_eur": m["public_cost"],
             "provider_cost_eur": m["provider_cost"],
-            "cost_per_contact_eur": (m["provider_cost"] + m["subsidy"]) / contacts if contacts else float("nan"),
+            "cost_per_contact_eur": (m["provider_cost"] + m["subsidy"]) / contacts
+            if contacts
+            else float("nan"),
             "revenue_eur": m["revenue"],
             "subsidy_eur": m["subsidy"],
             "places_open_end": int(net.active.sum()),
@@ -868,7 +985,9 @@ class SharedPlacesModel(mesa.Model):
         assert tuple(kpi) == KPI_NAMES
         extra = {
             "remote_days_per_teleworker_week": t["remote_days"] / max(t["teleworkable_days"], 1) * 5,
-            "third_place_share_of_remote_days": t["third_days"] / t["remote_days"] if t["remote_days"] else float("nan"),
+            "third_place_share_of_remote_days": t["third_days"] / t["remote_days"]
+            if t["remote_days"]
+            else float("nan"),
             "needs_online": t["needs_online"] / s,
             "gave_up_share": t["gave_up"] / resolved if resolved else float("nan"),
             "maker_sessions": t["sessions"] / s,
@@ -885,89 +1004,118 @@ class SharedPlacesModel(mesa.Model):
             "n_makers": self.pop.n_makers,
             "n_places": int(net.n),
         }
-        return {**head, **{k: _plain(v) for k, v in kpi.items()}, **{k: _plain(v) for k, v in extra.items()},
-                "runtime_s": round(runtime_s, 3)}
+        return {
+            **head,
+            **{k: _plain(v) for k, v in kpi.items()},
+            **{k: _plain(v) for k, v in extra.items()},
+            "runtime_s": round(runtime_s, 3),
+        }
 
     def tables(self) -> dict[str, pd.DataFrame]:
         net, s = self.network, self.s
         rows = np.concatenate(self.slot_rows) if self.slot_rows else np.zeros((0, 6), dtype=np.int64)
         abs_slot = rows[:, 1].astype(np.int64) - 3 * self.warmup_days
         scale = (lambda x: x) if s == 1 else (lambda x: x / s)
-        slots = pd.DataFrame({
-            "place_id": pd.Categorical(net.place_id[rows[:, 0].astype(np.int64)]),
-            "week": (abs_slot // 21).astype(np.int32),
-            "day": pd.Categorical.from_codes((abs_slot // 3 % 7).astype(np.int8), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]),
-            "slot": pd.Categorical.from_codes((abs_slot % 3).astype(np.int8), ["AM", "PM", "EV"]),
-            "activity": pd.Categorical.from_codes(rows[:, 2].astype(np.int8), ["work", "mediation", "workshop"]),
-            "capacity": scale(rows[:, 3]),
-            "users": scale(rows[:, 4]),
-            "rejected": scale(rows[:, 5]),
-        })
+        slots = pd.DataFrame(
+            {
+                "place_id": pd.Categorical(net.place_id[rows[:, 0].astype(np.int64)]),
+                "week": (abs_slot // 21).astype(np.int32),
+                "day": pd.Categorical.from_codes(
+                    (abs_slot // 3 % 7).astype(np.int8), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                ),
+                "slot": pd.Categorical.from_codes((abs_slot % 3).astype(np.int8), ["AM", "PM", "EV"]),
+                "activity": pd.Categorical.from_codes(
+                    rows[:, 2].astype(np.int8), ["work", "mediation", "workshop"]
+                ),
+                "capacity": scale(rows[:, 3]),
+                "users": scale(rows[:, 4]),
+                "rejected": scale(rows[:, 5]),
+            }
+        )
         pa = self.place_acc
         t = net.table
         slot_users = slots.groupby("place_id", observed=True)[["users", "capacity"]].sum()
         occ = (slot_users["users"] / slot_users["capacity"]).reindex(net.place_id)
-        places = pd.DataFrame({
-            "place_id": net.place_id,
-            "zone_id": t["zone_id"].astype(str).to_numpy(),
-            "name": t["name"].astype(str).to_numpy(),
-            "origin": net.origin,
-            "operator": net.operator,
-            "label": t["label"].astype(str).to_numpy() if "label" in t else "",
-            "active": net.active,
-            "open_end": net.is_open,
-            "closed_period": [p.closed_period for p in self.places],
-            "activities": net.activities_open(),
-            "desks": net.units[:, WORK],
-            "counters": net.units[:, MEDIATION],
-            "workshop_seats": net.units[:, WORKSHOP],
-            "occupancy_rate": occ.to_numpy(),
-            "users": pa["users"],
-            "contacts": pa["contacts"],
-            "cost_eur": pa["cost"],
-            "revenue_users_eur": pa["revenue_users"],
-            "provider_payments_eur": pa["provider_pay"],
-            "subsidy_eur": pa["subsidy"],
-            "operator_balance_eur": pa["balance"],
-            "cost_recovery": np.divide(pa["revenue_users"] + pa["provider_pay"] + pa["subsidy"], pa["cost"],
-                                       out=np.full(net.n, np.nan), where=pa["cost"] > 0),
-        })
+        places = pd.DataFrame(
+            {
+                "place_id": net.place_id,
+                "zone_id": t["zone_id"].astype(str).to_numpy(),
+                "name": t["name"].astype(str).to_numpy(),
+                "origin": net.origin,
+                "operator": net.operator,
+                "label": t["label"].astype(str).to_numpy() if "label" in t else "",
+                "active": net.active,
+                "open_end": net.is_open,
+                "closed_period": [p.closed_period for p in self.places],
+                "activities": net.activities_open(),
+                "desks": net.units[:, WORK],
+                "counters": net.units[:, MEDIATION],
+                "workshop_seats": net.units[:, WORKSHOP],
+                "occupancy_rate": occ.to_numpy(),
+                "users": pa["users"],
+                "contacts": pa["contacts"],
+                "cost_eur": pa["cost"],
+                "revenue_users_eur": pa["revenue_users"],
+                "provider_payments_eur": pa["provider_pay"],
+                "subsidy_eur": pa["subsidy"],
+                "operator_balance_eur": pa["balance"],
+                "cost_recovery": np.divide(
+                    pa["revenue_users"] + pa["provider_pay"] + pa["subsidy"],
+                    pa["cost"],
+                    out=np.full(net.n, np.nan),
+                    where=pa["cost"] > 0,
+                ),
+            }
+        )
         pr = self.prov_acc
         cost = pr["payments"] + pr["permanence"]
-        providers = pd.DataFrame({
-            "provider_id": [p.id for p in self.cfg.providers],
-            "name": [p.name for p in self.cfg.providers],
-            "delegates": [p.delegates for p in self.cfg.providers],
-            "contacts": pr["contacts"],
-            "payments_eur": pr["payments"],
-            "permanence_staff_eur": pr["permanence"],
-            "cost_eur": cost,
-            "cost_per_contact_eur": economics.mutualisation(cost, pr["contacts"]),
-            "rejections": pr["rejections"],
-            "own_offices": [int(p.own_offices().size) for p in self.providers],
-            "permanence_places_end": [int(p.permanence_rows().size) for p in self.providers],
-            "slots_added": [p.slots_added for p in self.providers],
-            "slots_dropped": [p.slots_dropped for p in self.providers],
-        })
+        providers = pd.DataFrame(
+            {
+                "provider_id": [p.id for p in self.cfg.providers],
+                "name": [p.name for p in self.cfg.providers],
+                "delegates": [p.delegates for p in self.cfg.providers],
+                "contacts": pr["contacts"],
+                "payments_eur": pr["payments"],
+                "permanence_staff_eur": pr["permanence"],
+                "cost_eur": cost,
+                "cost_per_contact_eur": economics.mutualisation(cost, pr["contacts"]),
+                "rejections": pr["rejections"],
+                "own_offices": [int(p.own_offices().size) for p in self.providers],
+                "permanence_places_end": [int(p.permanence_rows().size) for p in self.providers],
+                "slots_added": [p.slots_added for p in self.providers],
+                "slots_dropped": [p.slots_dropped for p in self.providers],
+            }
+        )
         access = self.access_minutes()
         pz = self.per_zone
-        zones = pd.DataFrame({
-            "zone_id": self.zones["zone_id"].astype(str).to_numpy(),
-            "name": self.zones["name"].astype(str).to_numpy() if "name" in self.zones else "",
-            "kind": self.zones["kind"].to_numpy(),
-            "population": self.zones["population"].to_numpy(),
-            "x_km": self.zones["x_km"].to_numpy(),
-            "y_km": self.zones["y_km"].to_numpy(),
-            "needs_human": pz["needs_human"] / s,
-            "unmet_needs": pz["unmet"] / s,
-            "unmet_need_rate": np.divide(pz["unmet"], pz["unmet"] + pz["solved"], out=np.full(len(self.zones), np.nan),
-                                         where=(pz["unmet"] + pz["solved"]) > 0),
-            "person_km_service": pz["km_service"] / s,
-            "minutes_to_contact_car": access[1],
-            "minutes_to_contact_no_car": access[0],
-        })
-        return {"slots": slots, "places": places, "providers": providers, "zones": zones,
-                "periods": pd.DataFrame(self.period_rows)}
+        zones = pd.DataFrame(
+            {
+                "zone_id": self.zones["zone_id"].astype(str).to_numpy(),
+                "name": self.zones["name"].astype(str).to_numpy() if "name" in self.zones else "",
+                "kind": self.zones["kind"].to_numpy(),
+                "population": self.zones["population"].to_numpy(),
+                "x_km": self.zones["x_km"].to_numpy(),
+                "y_km": self.zones["y_km"].to_numpy(),
+                "needs_human": pz["needs_human"] / s,
+                "unmet_needs": pz["unmet"] / s,
+                "unmet_need_rate": np.divide(
+                    pz["unmet"],
+                    pz["unmet"] + pz["solved"],
+                    out=np.full(len(self.zones), np.nan),
+                    where=(pz["unmet"] + pz["solved"]) > 0,
+                ),
+                "person_km_service": pz["km_service"] / s,
+                "minutes_to_contact_car": access[1],
+                "minutes_to_contact_no_car": access[0],
+            }
+        )
+        return {
+            "slots": slots,
+            "places": places,
+            "providers": providers,
+            "zones": zones,
+            "periods": pd.DataFrame(self.period_rows),
+        }
 
 
 def _plain(v: Any) -> Any:
@@ -978,7 +1126,9 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def run(cfg: SimConfig | None = None, progress: bool | None = None, territory: Territory | None = None) -> RunResult:
+def run(
+    cfg: SimConfig | None = None, progress: bool | None = None, territory: Territory | None = None
+) -> RunResult:
     """Run one simulation and return its outputs.
 
     Args:
@@ -990,8 +1140,11 @@ def run(cfg: SimConfig | None = None, progress: bool | None = None, territory: T
     validate(cfg)
     t0 = time.perf_counter()
     model = SharedPlacesModel(cfg, territory)
-    bar = progress_bar(model.total_days, progress if progress is not None else cfg.output.progress,
-                       desc=f"{cfg.scenario.name} seed {cfg.seed}")
+    bar = progress_bar(
+        model.total_days,
+        progress if progress is not None else cfg.output.progress,
+        desc=f"{cfg.scenario.name} seed {cfg.seed}",
+    )
     with bar:
         for _ in range(model.total_days):
             model.step()

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from simulation.model import SharedPlacesModel
 
 WORK, MEDIATION, WORKSHOP = 0, 1, 2
+OWN_USE_ORIGINS = ("school", "library", "town_hall")
 SLOT_BITS = (1 << np.arange(N_SLOTS)).astype(np.int64)
 
 
@@ -48,23 +49,38 @@ class Network:
         self.origin = t["origin"].astype(str).to_numpy()
         self.operator = t["operator"].astype(str).to_numpy()
         self.area = t["area_m2"].to_numpy(float)
-        self.labelled = (t["label"].astype(str) == "france_services").to_numpy() if "label" in t else np.zeros(n, bool)
+        self.labelled = (
+            (t["label"].astype(str) == "france_services").to_numpy() if "label" in t else np.zeros(n, bool)
+        )
         self.network = t["network"].astype(bool).to_numpy() if "network" in t else np.zeros(n, bool)
         self.opening = t["opening"].to_numpy(np.int64, copy=True)
-        self.offhours = t["offhours"].to_numpy(np.int64, copy=True) if "offhours" in t else np.zeros(n, np.int64)
+        self.offhours = (
+            t["offhours"].to_numpy(np.int64, copy=True) if "offhours" in t else np.zeros(n, np.int64)
+        )
         # base capacities in physical units (desks, counters, seats)
         self.units = np.stack(
-            [t["desks"].to_numpy(float), t["counters"].to_numpy(float), t["workshop_seats"].to_numpy(float)], axis=1
+            [t["desks"].to_numpy(float), t["counters"].to_numpy(float), t["workshop_seats"].to_numpy(float)],
+            axis=1,
         )
         self.act_mask = np.stack(
-            [t["opening_work"].to_numpy(np.int64), t["opening_mediation"].to_numpy(np.int64),
-             t["opening_workshop"].to_numpy(np.int64)], axis=1
+            [
+                t["opening_work"].to_numpy(np.int64),
+                t["opening_mediation"].to_numpy(np.int64),
+                t["opening_workshop"].to_numpy(np.int64),
+            ],
+            axis=1,
         )
         pol = cfg.policy
-        self.price_day = np.where(np.isfinite(t["price_day_eur"].to_numpy(float)), t["price_day_eur"].to_numpy(float),
-                                  pol.price_day_eur)
-        self.price_month = np.where(np.isfinite(t["price_month_eur"].to_numpy(float)),
-                                    t["price_month_eur"].to_numpy(float), pol.price_month_eur)
+        self.price_day = np.where(
+            np.isfinite(t["price_day_eur"].to_numpy(float)),
+            t["price_day_eur"].to_numpy(float),
+            pol.price_day_eur,
+        )
+        self.price_month = np.where(
+            np.isfinite(t["price_month_eur"].to_numpy(float)),
+            t["price_month_eur"].to_numpy(float),
+            pol.price_month_eur,
+        )
         self.provider_ids = [p.id for p in cfg.providers]
         k = len(self.provider_ids)
         self.perm = np.zeros((k, n), dtype=np.int64)
@@ -81,7 +97,9 @@ class Network:
     def refresh(self) -> None:
         """Recompute the derived per-slot arrays after any change of timetables, capacities or closures."""
         open_ = self.is_open[:, None]
-        self.slot_open = np.stack([mask_matrix(self.act_mask[:, a]) & open_ for a in range(3)], axis=2)  # [P,21,3]
+        self.slot_open = np.stack(
+            [mask_matrix(self.act_mask[:, a]) & open_ for a in range(3)], axis=2
+        )  # [P,21,3]
         med = self.slot_open[:, :, MEDIATION]
         cover = np.where(self.network[:, None] & med, self.delegating_bits, 0).astype(np.int64)
         for k in range(self.perm.shape[0]):
@@ -89,11 +107,14 @@ class Network:
         self.cover = cover  # [P,21] bit mask of categories covered
         units = self.units.copy()
         units[:, MEDIATION] *= self.contacts_per_counter
-        scaled = np.where(units > 0, np.maximum(1.0, np.rint(units * self.sample_rate)), 0.0)
-        self.capacity = scaled.astype(np.int64)  # [P,3] users per slot, scaled to the simulated sample
-        self.slot_open &= (self.capacity > 0)[:, None, :]
+        # [P,3] users per slot in the simulated sample; fractional when sample_rate < 1: each slot then draws
+        # floor or ceil with the right expectation (SharedPlacesModel._slot_capacity), so no rounding bias
+        self.capacity_f = np.maximum(units, 0.0) * self.sample_rate
+        self.slot_open &= (self.capacity_f > 0)[:, None, :]
         self.active = self.is_open & (
-            self.slot_open[:, :, WORK].any(1) | self.slot_open[:, :, WORKSHOP].any(1) | (self.cover != 0).any(1)
+            self.slot_open[:, :, WORK].any(1)
+            | self.slot_open[:, :, WORKSHOP].any(1)
+            | (self.cover != 0).any(1)
         )
         self.mediation_places = np.flatnonzero((self.cover != 0).any(axis=1))
         self.desk_places = np.flatnonzero(self.slot_open[:, :, WORK].any(axis=1))
@@ -104,7 +125,11 @@ class Network:
         """Number of activities each place runs in some slot (2 or more = multifunctional)."""
         act = self.slot_open.any(axis=1).copy()
         act[:, MEDIATION] = (self.cover != 0).any(axis=1)
-        return act.sum(axis=1)
+        # a public building's own use (teaching, lending, the town hall's counter) is an activity of its own
+        own_use = (
+            np.isin(self.origin, OWN_USE_ORIGINS) & ((self.opening & ~self.offhours) != 0) & self.is_open
+        )
+        return act.sum(axis=1) + own_use
 
     def close(self, rows: np.ndarray) -> None:
         self.is_open[rows] = False
@@ -168,12 +193,15 @@ class OperatorAgent(mesa.Agent):
             current = net.units[row, a]
             if current < limit:
                 net.units[row, a] = min(limit, current + max(1.0, np.ceil(0.1 * current)))
-                return f"period {self.model.period}: {self.place.place_id} adds {ACTIVITIES[a]} capacity ({current:g} -> {net.units[row, a]:g})"
+                pid, new = self.place.place_id, net.units[row, a]
+                return f"period {self.model.period}: {pid} adds {ACTIVITIES[a]} capacity ({current:g} -> {new:g})"
             extra = _next_slot(int(net.act_mask[row, a]))
             if extra is not None:
                 net.act_mask[row, a] |= 1 << extra
                 net.opening[row] |= 1 << extra
-                return f"period {self.model.period}: {self.place.place_id} opens {ACTIVITIES[a]} one more slot"
+                return (
+                    f"period {self.model.period}: {self.place.place_id} opens {ACTIVITIES[a]} one more slot"
+                )
         return None
 
 

@@ -71,7 +71,9 @@ def zone_jobs(zones: pd.DataFrame, exponent: float) -> np.ndarray:
     return np.maximum(out, 0.0)
 
 
-def job_zone_choice(home: np.ndarray, jobs: np.ndarray, km: np.ndarray, beta: float, rng: np.random.Generator) -> np.ndarray:
+def job_zone_choice(
+    home: np.ndarray, jobs: np.ndarray, km: np.ndarray, beta: float, rng: np.random.Generator
+) -> np.ndarray:
     """Gravity model: P(job in j | home i) ∝ jobs_j exp(-beta d_ij); one inverse-CDF draw per worker.
 
     Args:
@@ -82,7 +84,9 @@ def job_zone_choice(home: np.ndarray, jobs: np.ndarray, km: np.ndarray, beta: fl
         rng: the population stream.
     """
     w = jobs[None, :] * np.exp(-beta * km)
-    w = np.where(w.sum(axis=1, keepdims=True) > 0, w, np.eye(len(jobs)))  # no jobs anywhere: work at home zone
+    w = np.where(
+        w.sum(axis=1, keepdims=True) > 0, w, np.eye(len(jobs))
+    )  # no jobs anywhere: work at home zone
     cdf = np.cumsum(w, axis=1)
     cdf /= cdf[:, -1:]
     u = rng.random(home.shape[0])
@@ -93,8 +97,9 @@ def job_zone_choice(home: np.ndarray, jobs: np.ndarray, km: np.ndarray, beta: fl
     return np.minimum(pos - home * n, n - 1).astype(np.int64)
 
 
-def build_population(cfg: SimConfig, zones: pd.DataFrame, car_share: np.ndarray, zone_km: np.ndarray,
-                     rng: np.random.Generator) -> Population:
+def build_population(
+    cfg: SimConfig, zones: pd.DataFrame, car_share: np.ndarray, zone_km: np.ndarray, rng: np.random.Generator
+) -> Population:
     """Draw every adult of the territory (scaled by ``population.sample_rate``).
 
     Args:

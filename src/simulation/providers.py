@@ -47,7 +47,9 @@ class ProviderAgent(mesa.Agent):
         net = self.model.network
         return np.flatnonzero((net.perm[self.k] != 0) & ~np.isin(net.origin, OFFICE_ORIGINS))
 
-    def review(self, contacts_ps: np.ndarray, occurrences_s: np.ndarray, rejections_p: np.ndarray) -> list[str]:
+    def review(
+        self, contacts_ps: np.ndarray, occurrences_s: np.ndarray, rejections_p: np.ndarray
+    ) -> list[str]:
         """Quarterly review of permanences (MODEL.md 4.7).
 
         Args:
@@ -82,7 +84,7 @@ class ProviderAgent(mesa.Agent):
                     continue
                 med = net.slot_open[row, :, MEDIATION]
                 covered = (net.cover[row] >> self.k) & 1
-                free = np.flatnonzero(med & (((int(net.perm[self.k, row]) & SLOT_BITS) == 0)) & (covered == 0))
+                free = np.flatnonzero(med & ((int(net.perm[self.k, row]) & SLOT_BITS) == 0) & (covered == 0))
                 if free.size == 0:
                     continue
                 net.perm[self.k, row] |= 1 << int(free[0])

@@ -37,7 +37,9 @@ class TravelMatrices:
     eur: np.ndarray
 
 
-def zone_distances(zones: pd.DataFrame, dest_zone: np.ndarray, tcfg: TerritoryConfig, detour: float) -> np.ndarray:
+def zone_distances(
+    zones: pd.DataFrame, dest_zone: np.ndarray, tcfg: TerritoryConfig, detour: float
+) -> np.ndarray:
     """Road km from every zone to the zones ``dest_zone`` (indices into ``zones``)."""
     x = zones["x_km"].to_numpy(float)
     y = zones["y_km"].to_numpy(float)
