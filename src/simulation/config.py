@@ -53,15 +53,11 @@ class SyntheticConfig:
     size_km: float = 40.0  # side of the square territory, km; a small French intercommunality
     cell_km: float = 4.0  # side of a grid cell (one zone per cell), km
     adults: int = 40_000  # adults in the territory; a small sub-prefecture area
-    clark_gradient_per_km: float = (
-        0.5  # Clark density gradient b in D(r) = D0 exp(-b r), 1/km; Clark 1951 order of magnitude
-    )
+    clark_gradient_per_km: float = 0.5  # Clark density gradient b in D(r) = D0 exp(-b r), 1/km; Clark 1951 order of magnitude
     n_secondary_towns: int = 3  # secondary towns (poles), count
     secondary_weight: float = 0.25  # peak density of a secondary town relative to the main town, ratio
     rural_floor: float = 0.01  # background density relative to the main town peak, ratio
-    car_share_rural: float = (
-        0.92  # car ownership of adults outside towns, share; INSEE RP (households with a car, rural)
-    )
+    car_share_rural: float = 0.92  # car ownership of adults outside towns, share; INSEE RP (households with a car, rural)
     car_share_town: float = 0.75  # car ownership in the main town, share; INSEE RP (mid-size towns)
 
 
@@ -102,12 +98,8 @@ class TravelConfig:
     )  # walk + wait for public transport, min; assumption (rural lines are sparse)
     car_eur_km: float = 0.20  # marginal car cost (fuel, wear), EUR/km; ADEME order of magnitude
     pt_eur_trip: float = 1.5  # public transport fare per trip, EUR; typical French urban ticket
-    car_co2_kg_km: float = (
-        0.193  # car emissions per person-km (one occupant), kg CO2/km; ADEME Base Carbone 2023
-    )
-    pt_co2_kg_km: float = (
-        0.05  # bus / regional train mix, kg CO2/person-km; ADEME Base Carbone order of magnitude
-    )
+    car_co2_kg_km: float = 0.193  # car emissions per person-km (one occupant), kg CO2/km; ADEME Base Carbone 2023
+    pt_co2_kg_km: float = 0.05  # bus / regional train mix, kg CO2/person-km; ADEME Base Carbone order of magnitude
 
 
 # --------------------------------------------------------------------------------------------------
@@ -117,24 +109,12 @@ class TravelConfig:
 class PopulationConfig:
     """Who the agents are."""
 
-    sample_rate: float = (
-        1.0  # share of adults simulated; capacities are scaled by it and extensive KPIs divided by it
-    )
-    employment_rate: float = (
-        0.45  # employed adults / adults, share; INSEE RP2021 Nièvre (≈ 75 k employed / 165 k adults)
-    )
-    teleworkable_share: float = (
-        0.35  # employed whose job can be done remotely, share; MODEL.md 4.1 (DARES 2023)
-    )
-    digital_autonomy: float = (
-        0.83  # adults able to solve a need online, share; INSEE 2019 illectronism (17 % are not)
-    )
-    maker_share: float = (
-        0.03  # adults with a creative or community project, share; assumption (fab lab membership surveys)
-    )
-    gravity_beta_per_km: float = (
-        0.08  # decay of the job gravity model exp(-beta d), 1/km; calibrated on mean commute ≈ 15 km
-    )
+    sample_rate: float = 1.0  # share of adults simulated (capacities scaled by it, extensive KPIs divided by it), share; speed/accuracy trade-off
+    employment_rate: float = 0.45  # employed adults / adults, share; INSEE RP2021 Nièvre (≈ 75 k employed / 165 k adults)
+    teleworkable_share: float = 0.35  # employed whose job can be done remotely, share; MODEL.md 4.1 (DARES 2023)
+    digital_autonomy: float = 0.83  # adults able to solve a need online, share; INSEE 2019 illectronism (17 % are not)
+    maker_share: float = 0.03  # adults with a creative or community project, share; assumption (fab lab membership surveys)
+    gravity_beta_per_km: float = 0.08  # decay of the job gravity model exp(-beta d), 1/km; calibrated on mean commute ≈ 15 km
     jobs_exponent: float = 1.1  # jobs ∝ population^exponent when a zone has no jobs figure; MODEL.md 5
 
 
@@ -147,12 +127,10 @@ class WorkBehaviour:
     asc_third: float = -5.0  # constant of a third place (desk), utils; calibrated: baseline desks 70-90 % occupied, third places ≈ 1 % of remote days
     b_time: float = -0.02  # marginal utility of one-way travel time, 1/min; MODEL.md 4.1
     b_cost: float = -0.1  # marginal utility of money, 1/EUR (value of time 12 EUR/h); MODEL.md 4.1
-    habit: float = 1.0  # bonus for yesterday's third place, utils; assumption
+    habit: float = 1.0  # bonus for the last third place the worker used, utils; assumption
     community: float = 0.3  # weight of ln(1 + regulars), utils; assumption
     max_minutes: float = 45.0  # third places beyond this one-way time are not considered, min; MODEL.md 4.1
-    regular_days: int = (
-        4  # days in the previous 4 weeks that make a worker a regular of a place, days; MODEL.md 4.1
-    )
+    regular_days: int = 4  # days in the previous 4 weeks that make a worker a regular of a place, days; MODEL.md 4.1
 
 
 @dataclass
@@ -173,13 +151,9 @@ class ServiceBehaviour:
             "other": 0.0,
         }
     )  # constant by place origin, utils; assumption: a provider's own counter is preferred
-    consideration_set: int = (
-        5  # nearest places (by travel time) able to serve in time that a resident weighs, count; assumption
-    )
+    consideration_set: int = 5  # nearest places (by travel time) able to serve in time that a resident weighs, count; assumption
     deadline_days: int = 14  # a need must be met within this many days of arrival, days; MODEL.md 4.2
-    contacts_per_counter_slot: int = (
-        6  # visits one counter serves in a half-day slot; MODEL.md 4.2 (40 min over 4 h)
-    )
+    contacts_per_counter_slot: int = 6  # visits one counter serves in a half-day slot, visits; MODEL.md 4.2 (40 min over 4 h)
 
 
 @dataclass
@@ -192,9 +166,7 @@ class MakerBehaviour:
     b_delay: float = -0.1  # marginal utility of waiting a day for the session, 1/day; assumption
     community: float = 0.3  # weight of ln(1 + members), utils; assumption
     asc_outside: float = -1.0  # utility of no session, utils; assumption
-    member_sessions: int = (
-        3  # sessions in the last 4 weeks that make a maker a member of a place, count; assumption
-    )
+    member_sessions: int = 3  # sessions in the last 4 weeks that make a maker a member of a place, count; assumption
 
 
 @dataclass
@@ -210,18 +182,14 @@ class PolicyConfig:
 
     remote_days_per_week: int = 2  # employer's remote-day allowance per week, days; MODEL.md 4.1
     employer_pays_third_place: bool = False  # the employer pays the day pass at third places; MODEL.md 4.1
-    price_day_eur: float = (
-        12.0  # default day pass at a desk where places.csv gives none, EUR; French rural coworking offers
-    )
+    price_day_eur: float = 12.0  # default day pass at a desk where places.csv gives none, EUR; French rural coworking offers
     price_month_eur: float = 140.0  # default monthly subscription, EUR; French rural coworking offers
     workshop_fee_eur: float = 5.0  # fee per maker session, EUR; fab lab open-access fees
     subsidy_rule: str = "per_site"  # none | per_site | deficit; MODEL.md 4.8
     per_site_eur_year: float = 30_000.0  # subsidy per labelled mediation site, EUR/year; state 15 k + national operators 15 k (Senate r21-778)
     deficit_cap_eur_year: float = 50_000.0  # with subsidy_rule=deficit, cap per place, EUR/year; assumption
     association_grant_eur_year: float = 20_000.0  # municipal operating grant to each association place, EUR/year; assumption (fab lab / third-place grants)
-    sharing_clause: bool = (
-        False  # public buildings may host other activities in their closed slots; MODEL.md 4.8
-    )
+    sharing_clause: bool = False  # public buildings may host other activities in their closed slots; MODEL.md 4.8
 
 
 # --------------------------------------------------------------------------------------------------
@@ -231,15 +199,13 @@ class PolicyConfig:
 class ProviderConfig:
     """A service organisation; it owns one category of needs."""
 
-    id: str = MISSING  # short id used in places.csv, e.g. caf
-    name: str = MISSING  # full name
-    needs_per_adult_year: float = 0.5  # arrival rate of needs of this category per adult (lambda_k), 1/year
-    online_share: float = 0.6  # probability that an autonomous adult solves the need online, share
-    delegates: bool = True  # lets France Services generalist mediators handle first-level help
-    permanence_eur_slot: float = (
-        180.0  # the provider's own staff cost of one permanence slot (4 h loaded), EUR
-    )
-    extra_slots_budget: int = 4  # permanence slots the quarterly review may add in the whole territory, count
+    id: str = MISSING  # short id used in places.csv (e.g. caf), identifier; config
+    name: str = MISSING  # full name, text; config
+    needs_per_adult_year: float = 0.5  # arrival rate of needs of this category per adult (lambda_k), 1/year; see providers list
+    online_share: float = 0.6  # probability that an autonomous adult solves the need online, share; see providers list
+    delegates: bool = True  # lets France Services generalist mediators handle first-level help, flag; France Services charter
+    permanence_eur_slot: float = 180.0  # the provider's own staff cost of one permanence slot (4 h loaded), EUR; assumption
+    extra_slots_budget: int = 4  # permanence slots the quarterly review may add in the whole territory, count; assumption
 
 
 def _default_providers() -> list[ProviderConfig]:
@@ -269,39 +235,25 @@ class EconomicsConfig:
         110.0, 90.0, 70.0, 55.0
     )  # rent by zone kind, EUR/m2/year; office rents of mid-size towns and rural Burgundy (orders of magnitude)
     overhead_eur_year: float = 4_000.0  # insurance, IT, supplies per open place, EUR/year; assumption
-    energy_eur_m2_hour: float = (
-        0.012  # heating, lighting per m2 per open hour, EUR/m2/h; ADEME tertiary ≈ 150 kWh/m2/yr
-    )
+    energy_eur_m2_hour: float = 0.012  # heating, lighting per m2 per open hour, EUR/m2/h; ADEME tertiary ≈ 150 kWh/m2/yr
     slot_hours: dict[str, float] = field(
         default_factory=lambda: {"AM": 3.5, "PM": 3.5, "EV": 3.0}
     )  # opening hours of a slot, h; France Services open ≈ 35 h/week
     mediator_eur_hour: float = 22.0  # loaded wage of a mediator / counter agent, EUR/h; ≈ 36 k EUR/yr over 1,607 h (rural FS: 94 k EUR, 2.2 agents, Senate r21-778)
     host_eur_hour: float = 24.0  # loaded wage of a coworking host, EUR/h; assumption
-    hosts_per_work_slot: float = (
-        0.25  # host present per open desk slot, persons; rural coworking (part-time host, badge access)
-    )
+    hosts_per_work_slot: float = 0.25  # host present per open desk slot, persons; rural coworking (part-time host, badge access)
     animator_eur_hour: float = 24.0  # loaded wage of a fab lab animator, EUR/h; assumption
-    animators_per_workshop_slot: float = (
-        0.5  # paid animators per open workshop slot, persons; volunteers run the rest (assumption)
-    )
-    marginal_open_eur_slot: float = (
-        25.0  # caretaker and cleaning of an extra slot in a public building, EUR/slot; sharing clause
-    )
+    animators_per_workshop_slot: float = 0.5  # paid animators per open workshop slot, persons; volunteers run the rest (assumption)
+    marginal_open_eur_slot: float = 25.0  # caretaker and cleaning of an extra slot in a public building, EUR/slot; sharing clause
     m2_per_desk: float = 8.0  # floor area a desk needs, m2; French workplace norm
     m2_per_counter: float = 15.0  # floor area a counter needs, m2; assumption
     m2_per_workshop_seat: float = 6.0  # floor area a workshop seat needs, m2; assumption
-    closure_threshold: float = (
-        0.6  # cost recovery below which a private/association place is in danger; MODEL.md 4.6
-    )
-    closure_periods: int = 3  # consecutive periods below the threshold before closing; MODEL.md 4.6
-    recovery_window_periods: int = 3  # periods over which cost recovery is computed; MODEL.md 4.6
-    expand_occupancy: float = 0.9  # occupancy above which a slot counts as full; MODEL.md 4.6
-    min_contacts: float = (
-        2.0  # a permanence slot with fewer contacts on average is dropped, contacts/slot; MODEL.md 4.7
-    )
-    max_rejections: int = (
-        10  # rejections of a provider's needs at a place per quarter that add a slot; MODEL.md 4.7
-    )
+    closure_threshold: float = 0.6  # cost recovery below which a private/association place is in danger, ratio; MODEL.md 4.6
+    closure_periods: int = 3  # consecutive periods below the threshold before closing, periods; MODEL.md 4.6
+    recovery_window_periods: int = 3  # periods over which cost recovery is computed, periods; MODEL.md 4.6
+    expand_occupancy: float = 0.9  # occupancy above which a slot counts as full, share; MODEL.md 4.6
+    min_contacts: float = 2.0  # a permanence slot with fewer contacts on average is dropped, contacts/slot; MODEL.md 4.7
+    max_rejections: int = 10  # rejections of a provider's needs at a place per quarter that add a slot, visits; MODEL.md 4.7
 
 
 # --------------------------------------------------------------------------------------------------
@@ -318,18 +270,18 @@ class ScenarioConfig:
 
 @dataclass
 class OutputConfig:
-    dir: str | None = None  # run folder; None lets the CLI use Hydra's run/sweep folder
-    slots: bool = True  # write slots.parquet (the largest file)
-    progress: bool | None = None  # progress bar; None = only when stderr is a terminal
+    dir: str | None = None  # run folder (None: Hydra's run/sweep folder), path; CLI
+    slots: bool = True  # write slots.parquet (the largest file), flag; CLI
+    progress: bool | None = None  # progress bar (None: only when stderr is a terminal), flag; CLI
 
 
 @dataclass
 class SimConfig:
     """The whole configuration of one run."""
 
-    seed: int = 0  # seed of every random stream, any integer >= 0
-    weeks: int = 52  # weeks counted in the results
-    warmup_weeks: int = 4  # weeks simulated before counting (regulars, habits, accounts settle)
+    seed: int = 0  # seed of every random stream (any integer >= 0), integer; MODEL.md 8
+    weeks: int = 52  # weeks counted in the results, weeks; MODEL.md 2
+    warmup_weeks: int = 4  # weeks simulated before counting (regulars, habits, accounts settle), weeks; MODEL.md 2
     territory: TerritoryConfig = field(default_factory=TerritoryConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)

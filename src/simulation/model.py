@@ -934,6 +934,16 @@ class SharedPlacesModel(mesa.Model):
             return np.full((2, len(self.zones)), np.inf)
         return self.zp.minutes[:, :, med].min(axis=2)
 
+    def category_access_minutes(self) -> np.ndarray:
+        """Minutes from each zone to the nearest open place covering each category, [K, 2 (no car, car), Z]."""
+        out = np.full((self.k, 2, len(self.zones)), np.inf)
+        covers = np.bitwise_or.reduce(self.network.cover, axis=1)
+        for k in range(self.k):
+            rows = np.flatnonzero((covers >> k) & 1)
+            if rows.size:
+                out[k] = self.zp.minutes[:, :, rows].min(axis=2)
+        return out
+
     def summary(self, runtime_s: float) -> dict[str, Any]:
         t, s, net, m = self.tot, self.s, self.network, self.money
         rows = np.concatenate(self.slot_rows) if self.slot_rows else np.zeros((0, 6))
@@ -944,10 +954,14 @@ class SharedPlacesModel(mesa.Model):
 
         counted_weeks = self.cfg.weeks
         full_cap = (net.capacity_f * net.active[:, None]).sum() * 21 * counted_weeks
-        access = self.access_minutes()
         pop_zone = np.bincount(self.pop.zone, minlength=len(self.zones))
         car_zone = np.bincount(self.pop.zone, weights=self.pop.car, minlength=len(self.zones))
-        within = ((access[1] <= 20) * car_zone + (access[0] <= 20) * (pop_zone - car_zone)).sum()
+        # access: for each category of need, the adults within 20 min of a place that covers it, weighted by the
+        # category's rate of human-contact needs (a post office is no access to the CAF)
+        cat = self.category_access_minutes()  # [K, 2, Z]
+        share_k = ((cat[:, 1] <= 20) * car_zone + (cat[:, 0] <= 20) * (pop_zone - car_zone)).sum(axis=1)
+        human_rate = self.rates_day * (1 - self.pop.digital.mean() * self.online_share)
+        within = float((share_k * human_rate).sum() / max(human_rate.sum(), 1e-12))
         resolved = t["solved"] + t["unmet"]
         km_total = t["km_work"] + t["km_service"] + t["km_workshop"]
         contacts = t["contacts"] / s

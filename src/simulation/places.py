@@ -105,6 +105,8 @@ class Network:
         for k in range(self.perm.shape[0]):
             cover |= np.where(mask_matrix(self.perm[k]) & med, 1 << k, 0)
         self.cover = cover  # [P,21] bit mask of categories covered
+        # a counter runs only when it serves some category (a town hall's counter with no provider is inert)
+        self.slot_open[:, :, MEDIATION] &= cover != 0
         units = self.units.copy()
         units[:, MEDIATION] *= self.contacts_per_counter
         # [P,3] users per slot in the simulated sample; fractional when sample_rate < 1: each slot then draws
