@@ -129,6 +129,7 @@ class WorkBehaviour:
     b_cost: float = -0.1  # marginal utility of money, 1/EUR (value of time 12 EUR/h); MODEL.md 4.1
     habit: float = 1.0  # bonus for the last third place the worker used, utils; assumption
     community: float = 0.3  # weight of ln(1 + regulars), utils; assumption
+    consideration_set: int = 15  # nearest desk places within max_minutes that a worker weighs, count; assumption (also bounds the run time)
     max_minutes: float = 45.0  # third places beyond this one-way time are not considered, min; MODEL.md 4.1
     regular_days: int = 4  # days in the previous 4 weeks that make a worker a regular of a place, days; MODEL.md 4.1
 
@@ -269,6 +270,28 @@ class ScenarioConfig:
 
 
 @dataclass
+class ExperimentConfig:
+    """An experiment: scenarios x seeds (x a parameter grid, or a Morris design) run as a Hydra multirun, then compared.
+
+    Set by ``lieux experiment=<name>`` from ``experiments/<name>.yaml``; empty ``name`` means a plain run.
+    """
+
+    name: str = ""  # experiment name (results/<name>/<timestamp>/), text; experiments/<name>.yaml
+    question: str = ""  # the question the report answers, text; experiment file
+    scenarios: list[str] = field(default_factory=list)  # scenarios compared (configs/scenario/), names; experiment file
+    baseline: str = "baseline"  # scenario the others are compared to, name; MODEL.md 9
+    kpis: list[str] = field(default_factory=list)  # KPIs compared (empty: all of metrics.KPI_NAMES), names; experiment file
+    pairing: str = "paired"  # paired (common random numbers: same seeds for every scenario) | independent, choice; MODEL.md 8
+    grid: dict[str, Any] = field(default_factory=dict)  # extra sweep dimensions {dotted.key: [values]}, values; experiment file
+    method: str = "compare"  # compare (paired differences) | morris (elementary-effects screening), choice; experiment file
+    parameters: dict[str, Any] = field(default_factory=dict)  # Morris ranges {dotted.key: [low, high]}, values; experiment file
+    trajectories: int = 10  # Morris trajectories r (runs = r x (parameters + 1)), count; Campolongo et al. 2007
+    levels: int = 4  # Morris grid levels p, count; Saltelli et al. 2008
+    replicate: int = 0  # index of this job's seed replicate (set by the sweep), integer; internal
+    sample: int = -1  # index of this job's Morris sample point (set by the sweep; -1: none), integer; internal
+
+
+@dataclass
 class OutputConfig:
     dir: str | None = None  # run folder (None: Hydra's run/sweep folder), path; CLI
     slots: bool = True  # write slots.parquet (the largest file), flag; CLI
@@ -291,6 +314,9 @@ class SimConfig:
     providers: list[ProviderConfig] = field(default_factory=_default_providers)
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    seeds: int = 1  # seed replicates of an experiment (seeds 0..seeds-1 per scenario), count; experiment
+    resume: str | None = None  # results folder of an interrupted experiment to complete, path; experiment
 
 
 def register_configs() -> None:
@@ -425,6 +451,7 @@ def validate(cfg: SimConfig) -> None:
     _range("behaviour.work.habit", w.habit, 0)
     _range("behaviour.work.community", w.community, 0)
     _range("behaviour.work.max_minutes", w.max_minutes, 0)
+    _check(w.consideration_set >= 1, "behaviour.work.consideration_set", w.consideration_set, "an integer >= 1")
     for key in ("asc_office", "asc_home", "asc_third"):
         _range(f"behaviour.work.{key}", getattr(w, key))
     _check(
@@ -523,6 +550,8 @@ def validate(cfg: SimConfig) -> None:
         "at most 30 providers (needs are bit masks)",
     )
 
+    validate_experiment(cfg)
+
     e = cfg.economics
     _choice("economics.allocation", e.allocation, ALLOCATION_RULES)
     _kind_map("economics.rent_eur_m2_year", e.rent_eur_m2_year, 0)
@@ -544,6 +573,19 @@ def validate(cfg: SimConfig) -> None:
         _check(getattr(e, key) >= 1, f"economics.{key}", getattr(e, key), "an integer >= 1")
     for key in ("m2_per_desk", "m2_per_counter", "m2_per_workshop_seat"):
         _range(f"economics.{key}", getattr(e, key), 0, lo_open=True)
+
+
+def validate_experiment(cfg: SimConfig) -> None:
+    """Check the experiment keys (only meaningful when ``experiment.name`` is set)."""
+    ex = cfg.experiment
+    _check(isinstance(cfg.seeds, int) and cfg.seeds >= 1, "seeds", cfg.seeds, "an integer >= 1")
+    _choice("experiment.pairing", ex.pairing, ("paired", "independent"))
+    _choice("experiment.method", ex.method, ("compare", "morris"))
+    _check(ex.trajectories >= 2, "experiment.trajectories", ex.trajectories, "an integer >= 2")
+    _check(ex.levels >= 2 and ex.levels % 2 == 0, "experiment.levels", ex.levels, "an even integer >= 2")
+    for key, rng in ex.parameters.items():
+        ok = isinstance(rng, list | tuple) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)
+        _check(ok and rng[0] < rng[1], f"experiment.parameters.{key}", rng, "a range [low, high] with low < high")
 
 
 def as_dict(cfg: SimConfig) -> dict[str, Any]:

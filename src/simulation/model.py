@@ -323,12 +323,14 @@ class SharedPlacesModel(mesa.Model):
                 net.version,
             )
             return self._cand
-        reach = self.zp.minutes[:, :, desks] <= self.cfg.behaviour.work.max_minutes  # [2, Z, D]
-        kmax = max(int(reach.sum(axis=2).max()) if desks.size else 0, 1)
-        cand = np.full((2, len(self.zones), kmax), -1, dtype=np.int64)
-        order = np.argsort(~reach, axis=2, kind="stable")[:, :, :kmax]
+        wb = self.cfg.behaviour.work
+        minutes = self.zp.minutes[:, :, desks]  # [2, Z, D]
+        reach = minutes <= wb.max_minutes
+        # consideration set: the nearest desk places within reach (a worker weighs a handful of third places)
+        kmax = max(min(int(reach.sum(axis=2).max()), wb.consideration_set), 1)
+        order = np.argsort(np.where(reach, minutes, np.inf), axis=2, kind="stable")[:, :, :kmax]
         picked = np.take_along_axis(reach, order, axis=2)
-        cand[...] = np.where(picked, desks[order] if desks.size else -1, -1)
+        cand = np.where(picked, desks[order], -1).astype(np.int64)
         self._cand, self._candidates_version = cand, net.version
         return cand
 
