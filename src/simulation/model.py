@@ -34,7 +34,7 @@ from simulation.metrics import KPI_NAMES
 from simulation.places import MEDIATION, WORK, WORKSHOP, Network, OperatorAgent, PlaceAgent
 from simulation.population import Population, build_population
 from simulation.progress import progress_bar
-from simulation.providers import OFFICE_ORIGINS, Authority, ProviderAgent
+from simulation.providers import Authority, ProviderAgent
 from simulation.randomness import Streams, hash_ids, stable_hash, uniform
 from simulation.scenarios import apply_scenario
 from simulation.territory import Territory, load_territory
@@ -767,9 +767,8 @@ class SharedPlacesModel(mesa.Model):
             for i, k in enumerate(players):
                 shares_prov[k, p] = shares[i]
             op_part[p] = shares[len(players) :].sum() + rem
-        own = np.isin(net.origin, OFFICE_ORIGINS)
         for k in range(self.k):
-            perm_rows = (net.perm[k] != 0) & ~own & net.active
+            perm_rows = (net.perm[k] != 0) & (net.owner != k) & net.active
             slots = np.array([bin(int(m)).count("1") for m in net.perm[k]])
             perm_cost[k] = (slots * perm_rows).sum() * cfg.providers[k].permanence_eur_slot * weeks
         total_cost = fixed + slot_cost.sum(axis=1)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 WORK, MEDIATION, WORKSHOP = 0, 1, 2
 OWN_USE_ORIGINS = ("school", "library", "town_hall")
+OFFICE_ORIGINS = ("provider_office", "post_office")
 SLOT_BITS = (1 << np.arange(N_SLOTS)).astype(np.int64)
 
 
@@ -87,6 +88,10 @@ class Network:
         for row, perms in enumerate(t["permanences"] if "permanences" in t else [{}] * n):
             for pid, m in (perms or {}).items():
                 self.perm[self.provider_ids.index(pid), row] = int(m)
+        # the provider that owns each office (provider offices, post offices): the one present the most slots
+        office = np.isin(self.origin, OFFICE_ORIGINS) & (self.perm != 0).any(axis=0)
+        presence = np.bitwise_count(self.perm.astype(np.uint64)) if k else np.zeros((0, n))
+        self.owner = np.where(office, np.argmax(presence, axis=0) if k else -1, -1).astype(np.int64)
         self.delegating_bits = int(sum(1 << i for i, p in enumerate(cfg.providers) if p.delegates))
         self.is_open = np.ones(n, dtype=bool)
         self.sample_rate = cfg.population.sample_rate

@@ -13,12 +13,12 @@ import mesa
 import numpy as np
 
 from simulation.config import ProviderConfig
-from simulation.places import MEDIATION, SLOT_BITS
+from simulation.places import MEDIATION, OFFICE_ORIGINS, SLOT_BITS
 
 if TYPE_CHECKING:
     from simulation.model import SharedPlacesModel
 
-OFFICE_ORIGINS = ("provider_office", "post_office")
+__all__ = ["OFFICE_ORIGINS", "Authority", "ProviderAgent"]
 
 
 class ProviderAgent(mesa.Agent):
@@ -40,12 +40,12 @@ class ProviderAgent(mesa.Agent):
     def own_offices(self) -> np.ndarray:
         """Rows of the places that are this provider's dedicated offices."""
         net = self.model.network
-        return np.flatnonzero((net.perm[self.k] != 0) & np.isin(net.origin, OFFICE_ORIGINS))
+        return np.flatnonzero(net.owner == self.k)
 
     def permanence_rows(self) -> np.ndarray:
         """Rows of places where the provider holds a permanence outside its own offices."""
         net = self.model.network
-        return np.flatnonzero((net.perm[self.k] != 0) & ~np.isin(net.origin, OFFICE_ORIGINS))
+        return np.flatnonzero((net.perm[self.k] != 0) & (net.owner != self.k))
 
     def review(
         self, contacts_ps: np.ndarray, occurrences_s: np.ndarray, rejections_p: np.ndarray
@@ -69,7 +69,7 @@ class ProviderAgent(mesa.Agent):
             slots = np.flatnonzero((mask & SLOT_BITS) != 0)
             avg = contacts_ps[row, slots] / s_rate / np.maximum(occurrences_s[slots], 1)
             drop = slots[(avg < econ.min_contacts) & (occurrences_s[slots] > 0)]
-            if drop.size and drop.size < slots.size:  # keep at least one slot: the provider stays present
+            if drop.size:  # dropping every slot means the provider leaves the place
                 for s in drop:
                     mask &= ~(1 << int(s))
                 net.perm[self.k, row] = mask
@@ -82,7 +82,10 @@ class ProviderAgent(mesa.Agent):
             for row in crowded[np.argsort(-rejections_p[crowded], kind="stable")]:
                 if budget <= 0 or row in offices:
                     continue
-                med = net.slot_open[row, :, MEDIATION]
+                # the place's counters are staffed in these slots (whether or not they serve this provider yet)
+                med = ((int(net.act_mask[row, MEDIATION]) & SLOT_BITS) != 0) & (
+                    net.capacity_f[row, MEDIATION] > 0
+                )
                 covered = (net.cover[row] >> self.k) & 1
                 free = np.flatnonzero(med & ((int(net.perm[self.k, row]) & SLOT_BITS) == 0) & (covered == 0))
                 if free.size == 0:
