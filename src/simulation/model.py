@@ -224,6 +224,8 @@ class SharedPlacesModel(mesa.Model):
             name: np.zeros(p)
             for name in ("cost", "revenue_users", "provider_pay", "subsidy", "balance", "users", "contacts")
         }
+        # encounters per place: pairs of users of different groups, slots with >= 2 groups, most groups at once
+        self.place_enc = {name: np.zeros(p) for name in ("pairs", "mixed_slots", "max_groups")}
         self.rev_hist: list[np.ndarray] = []
         self.cost_hist: list[np.ndarray] = []
         self.below_streak = np.zeros(p, dtype=np.int64)
@@ -702,7 +704,11 @@ class SharedPlacesModel(mesa.Model):
             return
         u = users / self.s
         pairs = u[:, 0] * u[:, 1] + u[:, 0] * u[:, 2] + u[:, 1] * u[:, 2]
+        groups = (users > 0).sum(axis=1)
         self.tot["pairs"] += pairs.sum()
+        self.place_enc["pairs"] += pairs
+        self.place_enc["mixed_slots"] += groups >= 2
+        self.place_enc["max_groups"] = np.maximum(self.place_enc["max_groups"], groups)
 
     # ------------------------------------------------------------------------------------------------
     # accounts (MODEL.md 4.5, 4.6, 4.8)
@@ -1069,6 +1075,9 @@ class SharedPlacesModel(mesa.Model):
                 "occupancy_rate": occ.to_numpy(),
                 "users": pa["users"],
                 "contacts": pa["contacts"],
+                "encounter_pairs": self.place_enc["pairs"],
+                "mixed_group_slots": self.place_enc["mixed_slots"],
+                "max_groups_together": self.place_enc["max_groups"].astype(np.int64),
                 "cost_eur": pa["cost"],
                 "revenue_users_eur": pa["revenue_users"],
                 "provider_payments_eur": pa["provider_pay"],
