@@ -1,0 +1,211 @@
+"""Tests of simulation.reporting: the report and figures built from a small results folder."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from simulation.config import to_config
+from simulation.metrics import KPI_NAMES
+from simulation.model import run
+from simulation.outputs import write_run
+from simulation.reporting import (
+    build_report,
+    compare_runs,
+    main,
+    paired_half_width,
+    sentence,
+    welch_half_width,
+)
+
+SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
+SCENARIOS = ("baseline", "mediation_hubs")
+SEEDS = (0, 1)
+QUESTION = "Do mediation hubs cut unmet needs on a tiny territory?"
+FIGURES = ("map.png", "occupancy_heatmap.png", "travel_cost.png", "mutualisation.png")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _scenario(name: str) -> dict:
+    return yaml.safe_load((SCENARIO_DIR / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def _write_results(folder: Path) -> pd.DataFrame:
+    """A results folder by the contract of docs/INTERFACES.md: runs/, runs.csv, comparison.csv, experiment.yaml.
+
+    A tiny synthetic territory (16 km square, 3,000 adults), 2 scenarios x 2 seeds, 3 counted weeks.
+    """
+    rows = []
+    for scenario in SCENARIOS:
+        for replicate, seed in enumerate(SEEDS):
+            cfg = to_config(
+                {
+                    "seed": seed,
+                    "weeks": 3,
+                    "warmup_weeks": 1,
+                    "territory": {"kind": "synthetic", "synthetic": {"size_km": 16.0, "adults": 3000}},
+                    "scenario": _scenario(scenario),
+                    "output": {"progress": False},
+                }
+            )
+            job = f"{scenario}_r{replicate}"
+            write_run(run(cfg, progress=False), cfg, folder / "runs" / job)
+            summary = json.loads((folder / "runs" / job / "summary.json").read_text(encoding="utf-8"))
+            rows.append(
+                {
+                    "run_dir": f"runs/{job}",
+                    "scenario": scenario,
+                    "seed": seed,
+                    "replicate": replicate,
+                    "sample": None,
+                    "overrides": "",
+                    **{k: summary.get(k) for k in KPI_NAMES},
+                }
+            )
+    runs = pd.DataFrame(rows)
+    runs.to_csv(folder / "runs.csv", index=False)
+    comparison = compare_runs(runs, "baseline", KPI_NAMES)
+    # one KPI whose CI clearly excludes 0, one whose CI clearly includes it
+    unmet = comparison["kpi"] == "unmet_need_rate"
+    comparison.loc[
+        unmet, ["baseline_mean", "diff_mean", "ci_low", "ci_high", "half_width", "significant"]
+    ] = [
+        0.2,
+        -0.034,
+        -0.037,
+        -0.031,
+        0.003,
+        True,
+    ]
+    co2 = comparison["kpi"] == "co2_t"
+    comparison.loc[co2, ["diff_mean", "ci_low", "ci_high", "half_width", "significant"]] = [
+        1.2,
+        -3.0,
+        5.4,
+        4.2,
+        False,
+    ]
+    comparison.to_csv(folder / "comparison.csv", index=False)
+    experiment = {
+        "experiment": {
+            "name": "tiny_compare",
+            "question": QUESTION,
+            "scenarios": list(SCENARIOS),
+            "baseline": "baseline",
+            "kpis": [],
+            "pairing": "paired",
+            "method": "compare",
+        },
+        "seeds": len(SEEDS),
+        "command": "lieux experiment=tiny_compare seeds=2 territory=synthetic",
+    }
+    (folder / "experiment.yaml").write_text(yaml.safe_dump(experiment, sort_keys=False), encoding="utf-8")
+    return comparison
+
+
+@pytest.fixture(scope="module")
+def results_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small results folder with its report built."""
+    folder = tmp_path_factory.mktemp("results")
+    _write_results(folder)
+    build_report(folder)
+    return folder
+
+
+def test_every_figure_is_a_non_empty_png(results_folder: Path) -> None:
+    for name in FIGURES:
+        path = results_folder / "figures" / name
+        assert path.is_file(), name
+        data = path.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 10_000, name
+
+
+def test_report_has_question_setup_scenarios_and_figure_links(results_folder: Path) -> None:
+    text = (results_folder / "report.md").read_text(encoding="utf-8")
+    assert QUESTION in text
+    for scenario in SCENARIOS:
+        assert scenario in text
+    for name in FIGURES:
+        assert f"(figures/{name})" in text
+    assert "synthetic" in text and "Seeds**: 0, 1" in text
+    assert "4 complete of 4 expected; 0 missing" in text
+    assert "## Summary" in text and "| mediation_hubs |" in text
+
+
+def test_reading_matches_comparison(results_folder: Path) -> None:
+    text = (results_folder / "report.md").read_text(encoding="utf-8")
+    assert (
+        "mediation_hubs lowers the unmet need rate by 3.4 points (95 % CI 3.1 to 3.7) against the baseline"
+        in text
+    )
+    assert (
+        "The change in CO2 emissions under mediation_hubs (+1 t CO2, 95 % CI -3 to 5) is not "
+        "distinguishable from zero with 2 seeds." in text
+    )
+    # every sentence of the main KPIs agrees with the interval of comparison.csv
+    comparison = pd.read_csv(results_folder / "comparison.csv")
+    for _, row in comparison[comparison["kpi"].isin(["person_km_total", "network_cost_eur"])].iterrows():
+        said = sentence(row)
+        assert said in text
+        if row["ci_low"] > 0 or row["ci_high"] < 0:
+            assert said.endswith("significant.") and "not distinguishable" not in said
+        else:
+            assert "not distinguishable from zero" in said or "the same as in the baseline" in said
+
+
+def test_screening_table_and_figure(tmp_path: Path, results_folder: Path) -> None:
+    folder = tmp_path / "screen"
+    folder.mkdir()
+    pd.DataFrame(
+        {
+            "parameter": ["behaviour.work.habit", "population.teleworkable_share", "policy.price_day_eur"]
+            * 2,
+            "kpi": ["person_km_total"] * 3 + ["unmet_need_rate"] * 3,
+            "mu_star": [5000.0, 20000.0, 100.0, 0.01, 0.002, 0.0001],
+            "mu_star_conf": [800.0, 3000.0, 50.0, 0.002, 0.001, 0.0001],
+            "sigma": [3000.0, 25000.0, 80.0, 0.004, 0.001, 0.0002],
+            "mu": [-5000.0, -20000.0, 10.0, -0.01, 0.0, 0.0],
+        }
+    ).to_csv(folder / "screening.csv", index=False)
+    report = build_report(folder)
+    text = report.read_text(encoding="utf-8")
+    assert (folder / "figures" / "screening.png").read_bytes().startswith(PNG_MAGIC)
+    assert "(figures/screening.png)" in text
+    assert "| `population.teleworkable_share` |" in text
+    assert "policy.price_day_eur have a mu* under a tenth of the largest" in text
+
+
+def test_cli_rebuilds_and_rejects_a_missing_folder(
+    results_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([str(results_folder)]) == 0
+    assert "report.md" in capsys.readouterr().out
+    assert main([str(tmp_path / "nope")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lieux-report: error:") and "\n" not in err and "nope" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([str(empty)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "results folder" in err
+
+
+def test_intervals_against_a_hand_computed_case() -> None:
+    # differences 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.302653
+    assert paired_half_width([1.0, 2.0, 3.0]) == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    # two samples of variance 1 and 3 values each: se = sqrt(2/3), Welch dof = 4, t(0.975, 4) = 2.776445
+    assert welch_half_width([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]) == pytest.approx(
+        2.776445 * math.sqrt(2 / 3), rel=1e-6
+    )
+    runs = pd.DataFrame(
+        {"scenario": ["baseline"] * 3 + ["s"] * 3, "seed": [0, 1, 2] * 2, "k": [10.0, 20, 30, 11, 22, 33]}
+    )
+    row = compare_runs(runs, "baseline", ["k"]).iloc[0]
+    assert row["diff_mean"] == pytest.approx(2.0) and row["n"] == 3
+    assert row["ci_low"] == pytest.approx(2.0 - 4.302653 / math.sqrt(3), rel=1e-6)
+    assert not bool(row["significant"])  # the interval -0.48 .. 4.48 includes 0
