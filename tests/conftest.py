@@ -1,8 +1,13 @@
-"""Shared fixtures of the model tests: tiny territories written as CSV files, and small configurations."""
+"""Shared fixtures of the model tests: tiny territories written as CSV files, and small configurations.
+
+Opt-in tests: those marked ``ray`` start a local Ray cluster (tests/test_launchers.py, about 15 s, needs
+``pip install -e '.[cluster]'``); they are skipped unless ``pytest --run-ray`` or ``LIEUX_RUN_RAY=1`` is given.
+"""
 
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +16,34 @@ import pytest
 
 from simulation.config import SimConfig, to_config
 from simulation.territory import Territory, load_files
+
+RUN_RAY_ENV = "LIEUX_RUN_RAY"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-ray",
+        action="store_true",
+        default=False,
+        help=f"run the tests marked 'ray' (they start a local Ray cluster); or set {RUN_RAY_ENV}=1",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"ray: starts a local Ray cluster (opt-in: pytest --run-ray, or {RUN_RAY_ENV}=1)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-ray") or os.environ.get(RUN_RAY_ENV, "") not in ("", "0"):
+        return
+    skip = pytest.mark.skip(reason=f"starts a local Ray cluster: opt in with --run-ray or {RUN_RAY_ENV}=1")
+    for item in items:
+        if item.get_closest_marker("ray") is not None:
+            item.add_marker(skip)
+
 
 ZONE_FIELDS = ["zone_id", "x_km", "y_km", "population", "kind", "jobs", "car_share", "name", "area_km2"]
 PLACE_FIELDS = [
