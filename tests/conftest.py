@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from simulation.config import SimConfig, to_config
-from simulation.territory import Territory, load_files
+from simulation.territory import (
+    PLACES_OPTIONAL,
+    PLACES_REQUIRED,
+    ZONES_OPTIONAL,
+    ZONES_REQUIRED,
+    Territory,
+    load_files,
+)
 
 RUN_RAY_ENV = "LIEUX_RUN_RAY"
 
@@ -45,26 +52,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-ZONE_FIELDS = ["zone_id", "x_km", "y_km", "population", "kind", "jobs", "car_share", "name", "area_km2"]
-PLACE_FIELDS = [
-    "place_id",
-    "zone_id",
-    "name",
-    "origin",
-    "operator",
-    "area_m2",
-    "desks",
-    "counters",
-    "workshop_seats",
-    "opening",
-    "opening_work",
-    "opening_mediation",
-    "opening_workshop",
-    "providers",
-    "price_day_eur",
-    "price_month_eur",
-    "label",
-]
+# the columns of zones.csv and places.csv, in the order the readers list them
+ZONE_FIELDS = ZONES_REQUIRED + ZONES_OPTIONAL
+PLACE_FIELDS = PLACES_REQUIRED + PLACES_OPTIONAL
 ZONE_DEFAULTS = {"kind": "rural", "population": 0, "x_km": 0.0, "y_km": 0.0}
 PLACE_DEFAULTS = {
     "name": "",
