@@ -13,8 +13,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
+# make run: the experiment compare_strategies (six strategies x RUN_SEEDS seeds, paired) on the Nièvre, sized to
+# finish in under 3 minutes on 2 cores (README, "Experiments"); e.g. make run RUN_SEEDS=10 for tighter intervals.
+RUN_SEEDS ?= 7
+RUN_LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=2
+
 run: $(STAMP)
-	$(BIN)/lieux
+	$(BIN)/lieux experiment=compare_strategies seeds=$(RUN_SEEDS) $(RUN_LAUNCHER)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

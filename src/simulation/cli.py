@@ -6,6 +6,8 @@ Usage::
     lieux scenario=mediation_hubs seed=3         # overrides
     lieux -m scenario=baseline,mediation_hubs seed=0,1   # a sweep (one job per combination)
     lieux output.dir=path/to/run                 # choose the run folder (the sweep root with -m)
+    lieux experiment=compare_strategies seeds=5  # an experiment: a multirun, then its aggregation
+    lieux experiment=compare_strategies resume=results/compare_strategies/<timestamp>   # finish it
     python -m simulation.cli ...                 # the same
 
 Bad input exits with status 2 and one line on stderr, without a traceback:
@@ -18,6 +20,12 @@ Bad input exits with status 2 and one line on stderr, without a traceback:
   ``HYDRA_FULL_ERROR=1`` for this process, then caught in :func:`main` and rewritten as one line.
 
 Set ``HYDRA_FULL_ERROR=1`` yourself to get the full tracebacks instead.
+
+Experiments (``experiments/<name>.yaml``, :mod:`simulation.experiments`) are registered in Hydra's ConfigStore
+as the group ``experiment`` when this module is imported; each job of an experiment runs through
+:func:`simulation.experiments.run_experiment_job` (it skips a job whose folder holds a finished run), and the
+experiment's Hydra callback aggregates the results folder after the sweep. The exit status of an experiment
+is 0 when every job is complete, 2 on bad input, 1 when jobs are missing at the end (resume them).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from simulation import model
+from simulation import experiments, model
 from simulation.config import SimConfig, register_configs, to_config
 from simulation.errors import ConfigError, UserError
 from simulation.outputs import SUMMARY, summary_dict, write_run
@@ -53,6 +61,13 @@ EXIT_USAGE = 2
 log = logging.getLogger(__name__)
 
 register_configs()
+# Experiment files: registered now (so that compose() and the launchers' workers see them); a broken file is
+# reported by main().
+_experiments_error: UserError | None = None
+try:
+    experiments.register_experiments()
+except UserError as _exc:  # pragma: no cover - reported by main()
+    _experiments_error = _exc
 
 
 def _or_default(value: Any, default: Any) -> Any:
@@ -88,6 +103,8 @@ def output_folder(cfg: SimConfig) -> Path:
         cfg: the validated configuration.
     """
     hc = HydraConfig.get() if HydraConfig.initialized() else None
+    if cfg.experiment.name and hc is not None and hc.mode == RunMode.MULTIRUN:
+        return Path(hc.runtime.output_dir)  # <results folder>/runs/<stable job name>
     if cfg.output.dir:
         if hc is not None and hc.mode == RunMode.MULTIRUN:
             return Path(cfg.output.dir) / str(hc.sweep.subdir)
@@ -124,6 +141,10 @@ def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     quiet_mesa()
     sim_cfg = to_config(_plain(cfg))
     folder = output_folder(sim_cfg)
+    if sim_cfg.experiment.name:
+        hc = HydraConfig.get() if HydraConfig.initialized() else None
+        choice = hc.runtime.choices.get("scenario") if hc is not None else None
+        return experiments.run_experiment_job(sim_cfg, folder, scenario_choice=choice)
     start = time.perf_counter()
     result = model.run(sim_cfg, progress=sim_cfg.output.progress)
     result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
@@ -180,6 +201,8 @@ def _hydra_app(cfg: DictConfig) -> dict[str, Any] | None:
 
 
 def _available(group: str) -> list[str]:
+    if group == "experiment":
+        return experiments.available_experiments()
     folder = CONFIG_DIR / group
     return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
@@ -192,7 +215,7 @@ def hydra_error_message(exc: BaseException) -> str:
     """
     if isinstance(exc, MissingConfigException) and exc.missing_cfg_file and "/" in exc.missing_cfg_file:
         group, name = exc.missing_cfg_file.rsplit("/", 1)
-        options = list(exc.options) if exc.options else _available(group)
+        options = _available(group) if group == "experiment" else list(exc.options or []) or _available(group)
         return f"unknown {group} '{name}' ({group}={name}); expected one of: {', '.join(options)}"
     if isinstance(exc, OverrideParseException):
         return f"cannot parse the override '{exc.override}': {_one_line(exc.message)}"
@@ -235,7 +258,11 @@ def main(argv: list[str] | None = None) -> None:
     _full_error = user_full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's composition errors reach us instead of exit(1)
     _failures.clear()
+    experiments.last_status = experiments.current_folder = None
+    experiments.current_name = ""
     try:
+        if _experiments_error is not None:
+            raise _experiments_error
         if not (CONFIG_DIR / "config.yaml").is_file():
             raise UserError(
                 f"configuration folder not found: {CONFIG_DIR / 'config.yaml'}; install the package in "
@@ -246,11 +273,26 @@ def main(argv: list[str] | None = None) -> None:
         if user_full_error:
             raise
         _fail(_one_line(str(exc)) if isinstance(exc, UserError) else hydra_error_message(exc))
+    except experiments.ExperimentAbort as exc:
+        _fail(_one_line(str(exc)))
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted (the run folder has no summary.json: it is unfinished)", file=sys.stderr)
+        folder = experiments.current_folder
+        if folder is not None:
+            name = experiments.current_name
+            print(
+                f"{PROG}: interrupted; finish with: lieux experiment={name} resume={folder}", file=sys.stderr
+            )
+        else:
+            print(
+                f"{PROG}: interrupted (the run folder has no summary.json: it is unfinished)", file=sys.stderr
+            )
         sys.exit(130)
     if _failures:
         sys.exit(EXIT_USAGE)
+    status = experiments.last_status
+    if status is not None and status.missing:
+        print(f"{PROG}: {status.line}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":
