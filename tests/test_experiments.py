@@ -35,6 +35,7 @@ from simulation.experiments import (
 )
 from simulation.metrics import KPI_NAMES
 
+ROOT = Path(__file__).resolve().parents[1]
 TINY = ["territory=synthetic", "territory.synthetic.adults=3000", "weeks=2", "warmup_weeks=1"]
 TWO = "experiment.scenarios=[baseline,wider_mesh]"
 T_975_DF2 = (
@@ -348,3 +349,25 @@ def test_a_finished_job_folder_is_skipped(tmp_path, capsys):
     assert again == json.loads((folder / "summary.json").read_text())
     assert (folder / "summary.json").stat().st_mtime_ns == stamp
     assert "runs/baseline_r001: complete, skipped" in capsys.readouterr().out
+
+
+def test_screening_experiment_runs_on_a_tiny_territory(tmp_path):
+    # the Morris file end to end through the CLI: 2 trajectories x (D + 1) jobs, then screening.csv and the plot
+    args = [
+        "experiment=screening",
+        *TINY,
+        "weeks=1",
+        "experiment.trajectories=2",
+        f"output.dir={tmp_path / 'out'}",
+    ]
+    proc = run_cli(args, tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    exp = yaml.safe_load((ROOT / "experiments" / "screening.yaml").read_text())["experiment"]
+    n_params = len(exp["parameters"])
+    runs = pd.read_csv(tmp_path / "out" / "runs.csv")
+    assert sorted(runs["sample"]) == list(range(2 * (n_params + 1)))
+    table = pd.read_csv(tmp_path / "out" / "screening.csv")
+    assert list(table.columns) == ["parameter", "kpi", "mu_star", "mu_star_conf", "sigma", "mu"]
+    assert len(table) == n_params * len(exp["kpis"])
+    assert (table["mu_star"] >= 0).all()
+    assert (tmp_path / "out" / "figures" / "screening.png").stat().st_size > 0
