@@ -71,27 +71,6 @@ ZONE_COLUMNS = ["zone_id", "name", "x_km", "y_km", "population", "kind", "jobs",
 ZONES_REQUIRED = ["zone_id", "x_km", "y_km", "population", "kind"]
 ZONES_OPTIONAL = ["jobs", "car_share", "name", "area_km2"]
 
-PLACE_COLUMNS = [
-    "place_id",
-    "zone_id",
-    "name",
-    "origin",
-    "operator",
-    "area_m2",
-    "desks",
-    "counters",
-    "workshop_seats",
-    "opening",
-    "opening_work",
-    "opening_mediation",
-    "opening_workshop",
-    "offhours",
-    "network",
-    "permanences",
-    "price_day_eur",
-    "price_month_eur",
-    "label",
-]
 PLACES_REQUIRED = [
     "place_id",
     "zone_id",
@@ -109,6 +88,20 @@ PLACES_OPTIONAL = [
     "opening_mediation",
     "opening_workshop",
     "providers",
+    "price_day_eur",
+    "price_month_eur",
+    "label",
+]
+# The places table in memory (docs/INTERFACES.md): the file's columns, with `providers` parsed into `network`
+# and `permanences`, and the sharing clause's `offhours` slots.
+PLACE_COLUMNS = [
+    *PLACES_REQUIRED,
+    "opening_work",
+    "opening_mediation",
+    "opening_workshop",
+    "offhours",
+    "network",
+    "permanences",
     "price_day_eur",
     "price_month_eur",
     "label",
