@@ -254,3 +254,13 @@ def test_sample_rate_scaling_of_needs_within_sampling_error():
             abs(n_s / s - adults) <= 0.5 / s * 100
         )  # rounding of at most half an agent per zone (100 zones)
     assert abs(est[1.0] - est[0.5]) <= Z * math.sqrt(var[1.0] + var[0.5])
+
+
+def test_accounting_periods_cover_exactly_the_counted_weeks():
+    # a warm-up that is not a multiple of 4 weeks must not leave counted weeks out of the accounts
+    res = run(synthetic_cfg(weeks=6, warmup_weeks=1))
+    periods = res.tables["periods"]
+    assert periods["weeks"].sum() == 6
+    assert list(periods["week_start"]) == [0, 4]
+    assert periods["network_cost_eur"].sum() == pytest.approx(res.summary["network_cost_eur"], rel=1e-12)
+    assert periods["contacts"].sum() == pytest.approx(res.summary["contacts"], rel=1e-12)

@@ -111,6 +111,7 @@ class SharedPlacesModel(mesa.Model):
         self.warmup_days = 7 * cfg.warmup_weeks
         self.day = 0
         self.period = 0
+        self._period_start_day = 0
         self._init_state()
         self._init_records()
 
@@ -264,10 +265,21 @@ class SharedPlacesModel(mesa.Model):
             self._encounters(users)
             self.q_occurrences[s] += 1
         self.day += 1
-        if self.day % DAYS_PER_PERIOD == 0 or self.day == self.total_days:
+        if self._period_ends(self.day):
             self._end_period()
         if self.day % DAYS_PER_QUARTER == 0:
             self._providers_review()
+
+    def _period_ends(self, day: int) -> bool:
+        """Whether an accounting period ends before ``day``.
+
+        Periods are 4 weeks; the counted weeks start a new period, so no period straddles the end of the
+        warm-up (its accounts would be half counted). A last, shorter period closes the run.
+        """
+        w = self.warmup_days
+        if day == self.total_days or day == w:
+            return True
+        return (day - w) % DAYS_PER_PERIOD == 0 if day > w else day % DAYS_PER_PERIOD == 0
 
     # ------------------------------------------------------------------------------------------------
     # needs
@@ -731,7 +743,7 @@ class SharedPlacesModel(mesa.Model):
 
     def _end_period(self) -> None:
         net, cfg, e = self.network, self.cfg, self.cfg.economics
-        start = self.period * DAYS_PER_PERIOD
+        start = self._period_start_day
         weeks = (self.day - start) / 7.0
         counted = start >= self.warmup_days
         kinds = self.zones["kind"].to_numpy()[net.zone]
@@ -853,6 +865,7 @@ class SharedPlacesModel(mesa.Model):
             self._period_row(weeks, total_cost.sum() + perm_cost.sum(), revenue.sum(), sub.sum())
         self._update_lagged()
         self.period += 1
+        self._period_start_day = self.day
         for arr in (
             self.acc_users,
             self.acc_contacts_kp,
@@ -896,7 +909,7 @@ class SharedPlacesModel(mesa.Model):
         cap_total = self.acc_cap.sum(axis=0)
         row = {
             "period": self.period,
-            "week_start": self.period * 4 - self.cfg.warmup_weeks,
+            "week_start": (self._period_start_day - self.warmup_days) // 7,
             "weeks": weeks,
             "occupancy_rate": users.sum() / max(cap_total.sum(), 1e-12),
             "occupancy_rate_work": users[:, WORK].sum() / cap_total[WORK] if cap_total[WORK] else np.nan,
