@@ -27,10 +27,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation import economics
+from simulation import economics, metrics
 from simulation.choice import admit, choose, first_true, popcount
 from simulation.config import SimConfig, to_config, validate
-from simulation.metrics import KPI_NAMES
 from simulation.places import MEDIATION, WORK, WORKSHOP, Network, OperatorAgent, PlaceAgent
 from simulation.population import Population, build_population
 from simulation.progress import progress_bar
@@ -948,219 +947,16 @@ class SharedPlacesModel(mesa.Model):
     # outputs
     # ------------------------------------------------------------------------------------------------
     def access_minutes(self) -> np.ndarray:
-        """Minutes from each zone to the nearest open point of human contact, [2 (no car, car), Z]."""
-        med = self.network.mediation_places
-        if med.size == 0:
-            return np.full((2, len(self.zones)), np.inf)
-        return self.zp.minutes[:, :, med].min(axis=2)
-
-    def category_access_minutes(self) -> np.ndarray:
-        """Minutes from each zone to the nearest open place covering each category, [K, 2 (no car, car), Z]."""
-        out = np.full((self.k, 2, len(self.zones)), np.inf)
-        covers = np.bitwise_or.reduce(self.network.cover, axis=1)
-        for k in range(self.k):
-            rows = np.flatnonzero((covers >> k) & 1)
-            if rows.size:
-                out[k] = self.zp.minutes[:, :, rows].min(axis=2)
-        return out
+        """Minutes from each zone to the nearest open point of human contact (see metrics.access_minutes)."""
+        return metrics.access_minutes(self)
 
     def summary(self, runtime_s: float) -> dict[str, Any]:
-        t, s, net, m = self.tot, self.s, self.network, self.money
-        rows = np.concatenate(self.slot_rows) if self.slot_rows else np.zeros((0, 6))
-        act, cap, users = rows[:, 2], rows[:, 3], rows[:, 4]
-
-        def occ(mask: np.ndarray) -> float:
-            return float(users[mask].sum() / cap[mask].sum()) if cap[mask].sum() > 0 else float("nan")
-
-        counted_weeks = self.cfg.weeks
-        full_cap = (net.capacity_f * net.active[:, None]).sum() * 21 * counted_weeks
-        pop_zone = np.bincount(self.pop.zone, minlength=len(self.zones))
-        car_zone = np.bincount(self.pop.zone, weights=self.pop.car, minlength=len(self.zones))
-        # access: for each category of need, the adults within 20 min of a place that covers it, weighted by the
-        # category's rate of human-contact needs (a post office is no access to the CAF)
-        cat = self.category_access_minutes()  # [K, 2, Z]
-        share_k = ((cat[:, 1] <= 20) * car_zone + (cat[:, 0] <= 20) * (pop_zone - car_zone)).sum(axis=1)
-        human_rate = self.rates_day * (1 - self.pop.digital.mean() * self.online_share)
-        within = float((share_k * human_rate).sum() / max(human_rate.sum(), 1e-12))
-        resolved = t["solved"] + t["unmet"]
-        km_total = t["km_work"] + t["km_service"] + t["km_workshop"]
-        contacts = t["contacts"] / s
-        kpi = {
-            "occupancy_rate": occ(np.ones(len(rows), bool)),
-            "occupancy_rate_work": occ(act == WORK),
-            "occupancy_rate_mediation": occ(act == MEDIATION),
-            "occupancy_rate_workshop": occ(act == WORKSHOP),
-            "utilisation_rate": float(users.sum() / full_cap) if full_cap else float("nan"),
-            "contacts": contacts,
-            "needs_human": t["needs_human"] / s,
-            "unmet_need_rate": t["unmet"] / resolved if resolved else float("nan"),
-            "mean_delay_days": t["delay_days"] / t["solved"] if t["solved"] else float("nan"),
-            "needs_per_trip": t["solved"] / t["visits"] if t["visits"] else float("nan"),
-            "person_km_total": km_total / s,
-            "person_km_work": t["km_work"] / s,
-            "person_km_service": t["km_service"] / s,
-            "person_km_workshop": t["km_workshop"] / s,
-            "travel_hours_total": (t["hours_work"] + t["hours_service"] + t["hours_workshop"]) / s,
-            "co2_t": t["co2_kg"] / s / 1000.0,
-            "network_cost_eur": m["network_cost"],
-            "public_cost_eur": m["public_cost"],
-            "provider_cost_eur": m["provider_cost"],
-            "cost_per_contact_eur": (m["provider_cost"] + m["subsidy"]) / contacts
-            if contacts
-            else float("nan"),
-            "revenue_eur": m["revenue"],
-            "subsidy_eur": m["subsidy"],
-            "places_open_end": int(net.active.sum()),
-            "places_closed": int(self.places_closed),
-            "multifunctional_places": int(((net.activities_open() >= 2) & net.active).sum()),
-            "mixed_encounters": t["pairs"],
-            "access_share_20min": float(within / max(pop_zone.sum(), 1)),
-        }
-        assert tuple(kpi) == KPI_NAMES
-        extra = {
-            "remote_days_per_teleworker_week": t["remote_days"] / max(t["teleworkable_days"], 1) * 5,
-            "third_place_share_of_remote_days": t["third_days"] / t["remote_days"]
-            if t["remote_days"]
-            else float("nan"),
-            "needs_online": t["needs_online"] / s,
-            "gave_up_share": t["gave_up"] / resolved if resolved else float("nan"),
-            "maker_sessions": t["sessions"] / s,
-        }
-        head = {
-            "scenario": self.cfg.scenario.name,
-            "seed": self.cfg.seed,
-            "weeks": self.cfg.weeks,
-            "warmup_weeks": self.cfg.warmup_weeks,
-            "territory": self.territory.name,
-            "sample_rate": s,
-            "n_residents": self.pop.n_residents,
-            "n_workers": self.pop.n_workers,
-            "n_makers": self.pop.n_makers,
-            "n_places": int(net.n),
-        }
-        return {
-            **head,
-            **{k: _plain(v) for k, v in kpi.items()},
-            **{k: _plain(v) for k, v in extra.items()},
-            "runtime_s": round(runtime_s, 3),
-        }
+        """The KPIs of the counted weeks (metrics.summary)."""
+        return metrics.summary(self, runtime_s)
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        net, s = self.network, self.s
-        rows = np.concatenate(self.slot_rows) if self.slot_rows else np.zeros((0, 6), dtype=np.int64)
-        abs_slot = rows[:, 1].astype(np.int64) - 3 * self.warmup_days
-        scale = (lambda x: x) if s == 1 else (lambda x: x / s)
-        slots = pd.DataFrame(
-            {
-                "place_id": pd.Categorical(net.place_id[rows[:, 0].astype(np.int64)]),
-                "week": (abs_slot // 21).astype(np.int32),
-                "day": pd.Categorical.from_codes(
-                    (abs_slot // 3 % 7).astype(np.int8), ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-                ),
-                "slot": pd.Categorical.from_codes((abs_slot % 3).astype(np.int8), ["AM", "PM", "EV"]),
-                "activity": pd.Categorical.from_codes(
-                    rows[:, 2].astype(np.int8), ["work", "mediation", "workshop"]
-                ),
-                "capacity": scale(rows[:, 3]),
-                "users": scale(rows[:, 4]),
-                "rejected": scale(rows[:, 5]),
-            }
-        )
-        pa = self.place_acc
-        t = net.table
-        slot_users = slots.groupby("place_id", observed=True)[["users", "capacity"]].sum()
-        occ = (slot_users["users"] / slot_users["capacity"]).reindex(net.place_id)
-        places = pd.DataFrame(
-            {
-                "place_id": net.place_id,
-                "zone_id": t["zone_id"].astype(str).to_numpy(),
-                "name": t["name"].astype(str).to_numpy(),
-                "origin": net.origin,
-                "operator": net.operator,
-                "label": t["label"].astype(str).to_numpy() if "label" in t else "",
-                "active": net.active,
-                "open_end": net.is_open,
-                "closed_period": [p.closed_period for p in self.places],
-                "activities": net.activities_open(),
-                "desks": net.units[:, WORK],
-                "counters": net.units[:, MEDIATION],
-                "workshop_seats": net.units[:, WORKSHOP],
-                "occupancy_rate": occ.to_numpy(),
-                "users": pa["users"],
-                "contacts": pa["contacts"],
-                "encounter_pairs": self.place_enc["pairs"],
-                "mixed_group_slots": self.place_enc["mixed_slots"],
-                "max_groups_together": self.place_enc["max_groups"].astype(np.int64),
-                "cost_eur": pa["cost"],
-                "revenue_users_eur": pa["revenue_users"],
-                "provider_payments_eur": pa["provider_pay"],
-                "subsidy_eur": pa["subsidy"],
-                "operator_balance_eur": pa["balance"],
-                "cost_recovery": np.divide(
-                    pa["revenue_users"] + pa["provider_pay"] + pa["subsidy"],
-                    pa["cost"],
-                    out=np.full(net.n, np.nan),
-                    where=pa["cost"] > 0,
-                ),
-            }
-        )
-        pr = self.prov_acc
-        cost = pr["payments"] + pr["permanence"]
-        providers = pd.DataFrame(
-            {
-                "provider_id": [p.id for p in self.cfg.providers],
-                "name": [p.name for p in self.cfg.providers],
-                "delegates": [p.delegates for p in self.cfg.providers],
-                "contacts": pr["contacts"],
-                "payments_eur": pr["payments"],
-                "permanence_staff_eur": pr["permanence"],
-                "cost_eur": cost,
-                "cost_per_contact_eur": economics.mutualisation(cost, pr["contacts"]),
-                "rejections": pr["rejections"],
-                "own_offices": [int(p.own_offices().size) for p in self.providers],
-                "permanence_places_end": [int(p.permanence_rows().size) for p in self.providers],
-                "slots_added": [p.slots_added for p in self.providers],
-                "slots_dropped": [p.slots_dropped for p in self.providers],
-            }
-        )
-        access = self.access_minutes()
-        pz = self.per_zone
-        zones = pd.DataFrame(
-            {
-                "zone_id": self.zones["zone_id"].astype(str).to_numpy(),
-                "name": self.zones["name"].astype(str).to_numpy() if "name" in self.zones else "",
-                "kind": self.zones["kind"].to_numpy(),
-                "population": self.zones["population"].to_numpy(),
-                "x_km": self.zones["x_km"].to_numpy(),
-                "y_km": self.zones["y_km"].to_numpy(),
-                "needs_human": pz["needs_human"] / s,
-                "unmet_needs": pz["unmet"] / s,
-                "unmet_need_rate": np.divide(
-                    pz["unmet"],
-                    pz["unmet"] + pz["solved"],
-                    out=np.full(len(self.zones), np.nan),
-                    where=(pz["unmet"] + pz["solved"]) > 0,
-                ),
-                "person_km_service": pz["km_service"] / s,
-                "minutes_to_contact_car": access[1],
-                "minutes_to_contact_no_car": access[0],
-            }
-        )
-        return {
-            "slots": slots,
-            "places": places,
-            "providers": providers,
-            "zones": zones,
-            "periods": pd.DataFrame(self.period_rows),
-        }
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating | float):
-        return float(v)
-    return v
+        """The output tables (metrics.tables)."""
+        return metrics.tables(self)
 
 
 def run(
