@@ -10,6 +10,7 @@ import pytest
 from simulation.economics import (
     MAX_SHAPLEY_PLAYERS,
     allocate,
+    allocate_places,
     closure_decision,
     cost_recovery,
     fixed_cost_eur,
@@ -332,3 +333,32 @@ def test_mutualisation_cost_per_contact():
     assert out[0] == pytest.approx(25.0)
     assert np.isnan(out[1])
     assert out[2] == 0.0
+
+
+def test_allocate_places_splits_each_place_among_its_own_players():
+    # place 0: provider 0 in slots {0,1}, provider 1 in slot {1}; place 1: only the work activity; place 2 inactive
+    slot_cost = np.array([[10.0, 20.0, 5.0], [7.0, 7.0, 0.0], [1.0, 1.0, 1.0]])
+    fixed = np.array([30.0, 14.0, 100.0])
+    prov = np.zeros((2, 3, 3), bool)
+    prov[0, 0, [0, 1]] = True
+    prov[1, 0, 1] = True
+    acts = np.zeros((2, 3, 3), bool)
+    acts[0, 1, [0, 1]] = True
+    shares, op = allocate_places(
+        "shapley",
+        fixed,
+        slot_cost,
+        prov,
+        acts,
+        np.ones((2, 3)),
+        np.ones((2, 3)),
+        np.array([True, True, False]),
+    )
+    # place 0: fixed 15 each; slot 0 (10) to provider 0; slot 1 (20) split; slot 2 (5) unused -> operator
+    assert shares[:, 0] == pytest.approx([15 + 10 + 10, 15 + 10])
+    assert op[0] == pytest.approx(5.0)
+    # place 1: the work activity carries everything, which is the operator's part
+    assert shares[:, 1] == pytest.approx([0.0, 0.0])
+    assert op[1] == pytest.approx(14 + 7 + 7)
+    # the inactive place is not allocated at all
+    assert shares[:, 2] == pytest.approx([0.0, 0.0]) and op[2] == 0.0

@@ -203,6 +203,52 @@ def allocate(
 # --------------------------------------------------------------------------------------------------
 # Costs
 # --------------------------------------------------------------------------------------------------
+def allocate_places(
+    rule: str,
+    fixed_cost: np.ndarray,
+    slot_cost: np.ndarray,
+    provider_uses: np.ndarray,
+    activity_uses: np.ndarray,
+    provider_contacts: np.ndarray,
+    activity_users: np.ndarray,
+    active: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Allocate each place's cost among its funders, for every place of a period (MODEL.md 4.5).
+
+    The players of a place's cost game are the providers present in some slot (through a permanence, their own
+    office, or the partner network they delegate to) and the activities it runs (work, workshop); each player
+    uses the slots where it is present. Every place is one :func:`allocate` call.
+
+    Args:
+        rule: ``equal``, ``slots``, ``contacts`` or ``shapley``.
+        fixed_cost: fixed cost of each place over the period, EUR, shape [P].
+        slot_cost: cost of each slot of the week over the period, EUR, shape [P, S].
+        provider_uses: provider k is present at place p in slot s, bool [K, P, S].
+        activity_uses: activity a runs at place p in slot s, bool [A, P, S].
+        provider_contacts: contacts of provider k's needs at place p, [K, P].
+        activity_users: users of activity a at place p (worker-days, sessions), [A, P].
+        active: places in the network (inactive ones are skipped), bool [P].
+
+    Returns:
+        (the providers' shares [K, P], the operator's part [P]: the activities' shares plus the remainder).
+    """
+    k, n = provider_contacts.shape
+    shares_prov = np.zeros((k, n))
+    op_part = np.zeros(n)
+    for p in np.flatnonzero(active):
+        players = np.flatnonzero(provider_uses[:, p].any(axis=1))
+        acts = np.flatnonzero(activity_uses[:, p].any(axis=1))
+        uses = np.concatenate([provider_uses[players, p], activity_uses[acts, p]])
+        if uses.shape[0] == 0:
+            op_part[p] = fixed_cost[p] + slot_cost[p].sum()
+            continue
+        contacts = np.concatenate([provider_contacts[players, p], activity_users[acts, p]]).astype(float)
+        shares, remainder = allocate(rule, fixed_cost[p], slot_cost[p], uses, contacts)
+        shares_prov[players, p] = shares[: players.size]
+        op_part[p] = shares[players.size :].sum() + remainder
+    return shares_prov, op_part
+
+
 def fixed_cost_eur(
     area_m2: np.ndarray | float,
     rent_eur_m2_year: np.ndarray | float,

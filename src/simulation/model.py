@@ -764,26 +764,17 @@ class SharedPlacesModel(mesa.Model):
         )
         rev_users = (self.acc_rev_pass + subs + self.acc_sessions * cfg.policy.workshop_fee_eur) / self.s
         # the cost game of each place: providers present + the work and workshop uses
-        shares_prov = np.zeros((self.k, net.n))
-        op_part = np.zeros(net.n)
+        shares_prov, op_part = economics.allocate_places(
+            e.allocation,
+            fixed,
+            slot_cost,
+            provider_uses=((net.cover[None, :, :] >> np.arange(self.k)[:, None, None]) & 1).astype(bool),
+            activity_uses=net.slot_open[:, :, [WORK, WORKSHOP]].transpose(2, 0, 1),
+            provider_contacts=self.acc_contacts_kp,
+            activity_users=np.stack([self.acc_workdays, self.acc_sessions]),
+            active=net.active,
+        )
         perm_cost = np.zeros(self.k)
-        for p in np.flatnonzero(net.active):
-            uses = [((net.cover[p] >> k) & 1).astype(bool) for k in range(self.k)]
-            players = [k for k in range(self.k) if uses[k].any()]
-            acts = [a for a in (WORK, WORKSHOP) if net.slot_open[p, :, a].any()]
-            use_rows = [uses[k] for k in players] + [net.slot_open[p, :, a] for a in acts]
-            contacts = [self.acc_contacts_kp[k, p] for k in players] + [
-                self.acc_workdays[p] if a == WORK else self.acc_sessions[p] for a in acts
-            ]
-            if use_rows:
-                shares, rem = economics.allocate(
-                    e.allocation, fixed[p], slot_cost[p], np.array(use_rows), np.array(contacts, float)
-                )
-            else:
-                shares, rem = np.zeros(0), fixed[p] + slot_cost[p].sum()
-            for i, k in enumerate(players):
-                shares_prov[k, p] = shares[i]
-            op_part[p] = shares[len(players) :].sum() + rem
         for k in range(self.k):
             perm_rows = (net.perm[k] != 0) & (net.owner != k) & net.active
             slots = np.array([bin(int(m)).count("1") for m in net.perm[k]])
