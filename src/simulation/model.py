@@ -34,7 +34,7 @@ from simulation.places import MEDIATION, WORK, WORKSHOP, Network, OperatorAgent,
 from simulation.population import Population, build_population
 from simulation.progress import progress_bar
 from simulation.providers import Authority, ProviderAgent
-from simulation.randomness import Streams, hash_ids, stable_hash, uniform
+from simulation.randomness import Streams, gumbel, hash_ids, stable_hash, uniform
 from simulation.scenarios import apply_scenario
 from simulation.territory import Territory, load_territory
 from simulation.travel import travel_matrices
@@ -390,7 +390,7 @@ class SharedPlacesModel(mesa.Model):
                     self.place_hash[np.where(cand >= 0, cand, 0)],
                 ]
             )
-            noise = -np.log(-np.log(uniform(self.key_work, self.day, deciders, alts)))
+            noise = gumbel(self.key_work, self.day, deciders, alts)
             pick = choose(util, noise)
             where = np.where(
                 pick == 0,
@@ -509,7 +509,7 @@ class SharedPlacesModel(mesa.Model):
             u = np.where(keep, u, -np.inf)
         util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
         alts = np.concatenate([[self.h_give_up], self.place_hash[med]])
-        noise = -np.log(-np.log(uniform(self.key_service, abs_slot, who, alts)))
+        noise = gumbel(self.key_service, abs_slot, who, alts)
         pick = choose(util, noise)
         gave = who[pick <= 0]
         self._give_up(gave)
@@ -627,7 +627,7 @@ class SharedPlacesModel(mesa.Model):
         u = np.where((first >= 0)[None, :], u, -np.inf)
         util = np.column_stack([np.full(who.size, mb.asc_outside), u])
         alts = np.concatenate([[self.h_outside], self.place_hash[ws]])
-        noise = -np.log(-np.log(uniform(self.key_workshop, abs_slot, self.pop.maker_person[who], alts)))
+        noise = gumbel(self.key_workshop, abs_slot, self.pop.maker_person[who], alts)
         pick = choose(util, noise)
         go = pick > 0
         m, col = who[go], pick[go] - 1
@@ -777,7 +777,7 @@ class SharedPlacesModel(mesa.Model):
         perm_cost = np.zeros(self.k)
         for k in range(self.k):
             perm_rows = (net.perm[k] != 0) & (net.owner != k) & net.active
-            slots = np.array([bin(int(m)).count("1") for m in net.perm[k]])
+            slots = np.bitwise_count(net.perm[k])
             perm_cost[k] = (slots * perm_rows).sum() * cfg.providers[k].permanence_eur_slot * weeks
         total_cost = fixed + slot_cost.sum(axis=1)
         # subsidies: per labelled site (paid on the providers' behalf first), or deficits up to a cap

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.config import ACTIVITIES, SimConfig
-from simulation.timetable import N_SLOTS
+from simulation.timetable import N_SLOTS, masks_to_matrix
 
 if TYPE_CHECKING:
     from simulation.model import SharedPlacesModel
@@ -24,11 +24,6 @@ WORK, MEDIATION, WORKSHOP = 0, 1, 2
 OWN_USE_ORIGINS = ("school", "library", "town_hall")
 OFFICE_ORIGINS = ("provider_office", "post_office")
 SLOT_BITS = (1 << np.arange(N_SLOTS)).astype(np.int64)
-
-
-def mask_matrix(masks: np.ndarray) -> np.ndarray:
-    """[n] int masks -> [n, 21] booleans."""
-    return (np.asarray(masks, dtype=np.int64)[:, None] & SLOT_BITS[None, :]) != 0
 
 
 class Network:
@@ -103,12 +98,12 @@ class Network:
         """Recompute the derived per-slot arrays after any change of timetables, capacities or closures."""
         open_ = self.is_open[:, None]
         self.slot_open = np.stack(
-            [mask_matrix(self.act_mask[:, a]) & open_ for a in range(3)], axis=2
+            [masks_to_matrix(self.act_mask[:, a]) & open_ for a in range(3)], axis=2
         )  # [P,21,3]
         med = self.slot_open[:, :, MEDIATION]
         cover = np.where(self.network[:, None] & med, self.delegating_bits, 0).astype(np.int64)
         for k in range(self.perm.shape[0]):
-            cover |= np.where(mask_matrix(self.perm[k]) & med, 1 << k, 0)
+            cover |= np.where(masks_to_matrix(self.perm[k]) & med, 1 << k, 0)
         self.cover = cover  # [P,21] bit mask of categories covered
         # a counter runs only when it serves some category (a town hall's counter with no provider is inert)
         self.slot_open[:, :, MEDIATION] &= cover != 0
@@ -138,11 +133,7 @@ class Network:
         )
         return act.sum(axis=1) + own_use
 
-    def close(self, rows: np.ndarray) -> None:
-        self.is_open[rows] = False
-        self.refresh()
-
-    def max_units(self, row: int, activity: int, m2_per_unit: float) -> int:
+    def max_units(self, row: int, m2_per_unit: float) -> int:
         """Capacity that the floor area allows for one activity."""
         return int(self.area[row] // m2_per_unit)
 
@@ -196,7 +187,7 @@ class OperatorAgent(mesa.Agent):
         for a in (WORK, MEDIATION, WORKSHOP):
             if not (np.isfinite(full_share[a]) and full_share[a] > 0.5):
                 continue
-            limit = net.max_units(row, a, m2[a])
+            limit = net.max_units(row, m2[a])
             current = net.units[row, a]
             if current < limit:
                 net.units[row, a] = min(limit, current + max(1.0, np.ceil(0.1 * current)))

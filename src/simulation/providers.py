@@ -13,12 +13,10 @@ import mesa
 import numpy as np
 
 from simulation.config import ProviderConfig
-from simulation.places import MEDIATION, OFFICE_ORIGINS, SLOT_BITS
+from simulation.places import MEDIATION, SLOT_BITS
 
 if TYPE_CHECKING:
     from simulation.model import SharedPlacesModel
-
-__all__ = ["OFFICE_ORIGINS", "Authority", "ProviderAgent"]
 
 
 class ProviderAgent(mesa.Agent):

@@ -114,10 +114,17 @@ def array_to_mask(arr: Iterable[bool] | np.ndarray) -> int:
     return int(_BITS[a.astype(bool)].sum())
 
 
-def masks_to_matrix(masks: Iterable[int]) -> np.ndarray:
-    """Many masks at once: a boolean matrix (n masks x 21 slots); vectorised for the places table."""
-    m = np.fromiter((check_mask(int(x)) for x in masks), dtype=np.int64)
-    return (m[:, None] & _BITS[None, :]) != 0
+def masks_to_matrix(masks: Iterable[int] | np.ndarray) -> np.ndarray:
+    """Many masks at once: a boolean matrix (n masks x 21 slots), vectorised (the model calls it per refresh).
+
+    Raises:
+        ValueError: if a mask is not an integer in [0, 2**21).
+    """
+    m = np.asarray(masks if isinstance(masks, np.ndarray) else list(masks))
+    if m.size and (m.dtype.kind not in "iu" or m.min() < 0 or m.max() > FULL_WEEK):
+        bad = m.ravel()[0] if m.dtype.kind not in "iu" else m[(m < 0) | (m > FULL_WEEK)][0]
+        raise ValueError(f"a timetable mask must be an integer from 0 to {FULL_WEEK}, got {bad!r}")
+    return (m.astype(np.int64).reshape(-1)[:, None] & _BITS[None, :]) != 0
 
 
 # --------------------------------------------------------------------------------------------------
