@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.config import _default_providers
+from simulation.core.config import _default_providers
+from simulation.core.timetable import DAYS, PARTS, format_timetable, parse_fs_hours, week_from_days
 from simulation.territory import generate_places, load_files, write_places_csv, write_zones_csv
-from simulation.timetable import DAYS, PARTS, format_timetable, parse_fs_hours, week_from_days
 
 REPO = Path(__file__).resolve().parents[1]
 DEP = "58"
@@ -64,12 +64,12 @@ RULES = f"""\
   population^jobs_exponent (MODEL.md 5).
 - France Services: the {EXPECTED_FS} sites of the 2020 file whose `insee_com` starts with {DEP}, each in the
   zone of its commune (`insee_com`); place id `fs_<id of the file>`; opening from `h_mon` .. `h_sat` read by
-  `simulation.timetable.parse_fs_hours` (AM when a half-day starts before 13:00, PM when it overlaps
+  `simulation.core.timetable.parse_fs_hours` (AM when a half-day starts before 13:00, PM when it overlaps
   13:00-18:00, EV when it ends after 18:00; Sunday closed, the file has no Sunday column). Every cell that
   cannot be fully read is listed in `build_report.txt` with the site and the text, and what could be read is
   kept. The mobile site (category `FS itinerante`) is placed in its home commune.
 - The other places: the rules of `simulation.territory.generate_places` (its module docstring), with the
-  default providers of `simulation.config` and `numpy.random.default_rng({SEED})`.
+  default providers of `simulation.core.config` and `numpy.random.default_rng({SEED})`.
 """
 
 

@@ -14,7 +14,7 @@ Usage::
     python scripts/calibration.py --seeds 3 --write docs/ODD.md   # also paste the output into ODD.md
 
 Overrides are ``key=value`` as on the ``lieux`` command line (values read as YAML scalars) and go to
-:func:`simulation.config.to_config`; ``territory=<kind>`` is accepted for ``territory.kind=<kind>`` and
+:func:`simulation.core.config.to_config`; ``territory=<kind>`` is accepted for ``territory.kind=<kind>`` and
 ``scenario=<name>`` loads ``configs/scenario/<name>.yaml``. With ``--write ODD_MD`` the output (command
 included) replaces the block between ``<!-- calibration:start -->`` and ``<!-- calibration:end -->``.
 """
@@ -37,8 +37,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from simulation.config import SimConfig, to_config  # noqa: E402
-from simulation.model import DAYS_PER_PERIOD, SharedPlacesModel  # noqa: E402
+from simulation.core.config import SimConfig, to_config  # noqa: E402
+from simulation.sim.model import DAYS_PER_PERIOD, SharedPlacesModel  # noqa: E402
 
 START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 FAR_MINUTES = (
@@ -50,7 +50,7 @@ FAR_MINUTES = (
 # An observed run
 # --------------------------------------------------------------------------------------------------
 class ObservedModel(SharedPlacesModel):
-    """The model, stepped exactly as :func:`simulation.model.run` does, with two observers after each day.
+    """The model, stepped exactly as :func:`simulation.sim.model.run` does, with two observers after each day.
 
     - Occasional telework: for each counted 4-week period, the share of workers who worked remotely (home or
       a third place) at least one day in the period.

@@ -3,7 +3,7 @@
 Every field of the configuration dataclasses carries a trailing comment ``# meaning, unit; source``. This
 script reads those comments with :mod:`ast` and :mod:`tokenize` (the comment may sit on any line of the
 field's statement, e.g. inside a default wrapped by the formatter or after a multi-line ``field(...)``),
-walks :class:`simulation.config.SimConfig` from the root to build dotted keys (``behaviour.work.b_time``),
+walks :class:`simulation.core.config.SimConfig` from the root to build dotted keys (``behaviour.work.b_time``),
 takes the defaults from the dataclass instances (``SimConfig()``), expands the default providers of
 ``_default_providers()`` as rows ``providers[i].field``, and prints a Markdown table (key, meaning, unit,
 default, source).
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG_PY = ROOT / "src" / "simulation" / "config.py"
+CONFIG_PY = ROOT / "src" / "simulation" / "core" / "config.py"
 START = "<!-- params:start -->"
 END = "<!-- params:end -->"
 SKIP = {"scenario"}  # config nodes documented elsewhere (the scenario group)
@@ -39,7 +39,7 @@ UNIT_WORDS = 2  # the text after the last comma is a unit only when it has at mo
 
 sys.path.insert(0, str(ROOT / "src"))
 
-from simulation import config as cfgmod  # noqa: E402
+from simulation.core import config as cfgmod  # noqa: E402
 
 
 # --------------------------------------------------------------------------------------------------

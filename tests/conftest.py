@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from simulation.config import SimConfig, to_config
+from simulation.core.config import SimConfig, to_config
 from simulation.territory import (
     PLACES_OPTIONAL,
     PLACES_REQUIRED,

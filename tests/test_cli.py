@@ -20,15 +20,15 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-import simulation.model
+import simulation.sim.model
 from simulation import cli
-from simulation.config import to_config
-from simulation.errors import InputFileError
-from simulation.metrics import KPI_NAMES
-from simulation.model import RunResult
-from simulation.outputs import read_run, write_run
-from simulation.progress import progress_bar
-from simulation.report import kpi_table, kpi_unit
+from simulation.core.config import to_config
+from simulation.core.errors import InputFileError
+from simulation.core.progress import progress_bar
+from simulation.observe.console import kpi_table, kpi_unit
+from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.outputs import read_run, write_run
+from simulation.sim.model import RunResult
 
 TABLE_FILES = ("slots.parquet", "places.csv", "providers.csv", "zones.csv", "periods.csv")
 TINY = ["territory=synthetic", "territory.synthetic.adults=2000", "weeks=2", "warmup_weeks=0"]
@@ -76,9 +76,9 @@ def run_cli(args: list[str], cwd: Path, fake: bool = False) -> subprocess.Comple
                 """
                 import sys
                 sys.path.insert(0, {tests!r})
-                import simulation.model
+                import simulation.sim.model
                 from test_cli import fake_result
-                simulation.model.run = fake_result
+                simulation.sim.model.run = fake_result
                 from simulation.cli import main
                 main()
                 """
@@ -96,9 +96,9 @@ def summaries(root: Path) -> list[Path]:
 
 @functools.cache
 def model_missing() -> bool:
-    """True while simulation.model.run is still the NotImplementedError stub."""
+    """True while simulation.sim.model.run is still the NotImplementedError stub."""
     try:
-        simulation.model.run(to_config(composed(*TINY, "weeks=1")), progress=False)
+        simulation.sim.model.run(to_config(composed(*TINY, "weeks=1")), progress=False)
     except NotImplementedError:
         return True
     return False
@@ -106,14 +106,14 @@ def model_missing() -> bool:
 
 def needs_model() -> None:
     if model_missing():
-        pytest.skip("simulation.model.run is not implemented yet (raises NotImplementedError)")
+        pytest.skip("simulation.sim.model.run is not implemented yet (raises NotImplementedError)")
 
 
 # --------------------------------------------------------------------------------------------------
 # run_job in-process, with a fake model
 # --------------------------------------------------------------------------------------------------
 def test_run_job_writes_every_output(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(simulation.model, "run", fake_result)
+    monkeypatch.setattr(simulation.sim.model, "run", fake_result)
     out = tmp_path / "run"
     summary = cli.run_job(composed("territory=synthetic", "seed=7", f"output.dir={out}"))
 
@@ -139,14 +139,14 @@ def test_run_job_writes_every_output(tmp_path, monkeypatch, capsys):
 
 def test_run_job_rejects_bad_values_before_running(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr(simulation.model, "run", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(simulation.sim.model, "run", lambda *a, **k: calls.append(1))
     with pytest.raises(Exception, match="population.sample_rate"):
         cli.run_job(composed("population.sample_rate=2", f"output.dir={tmp_path / 'run'}"))
     assert not calls and not (tmp_path / "run").exists()
 
 
 def test_slots_are_optional(tmp_path, monkeypatch):
-    monkeypatch.setattr(simulation.model, "run", fake_result)
+    monkeypatch.setattr(simulation.sim.model, "run", fake_result)
     cli.run_job(composed("output.slots=false", f"output.dir={tmp_path}"))
     assert not (tmp_path / "slots.parquet").exists()
     assert (tmp_path / "places.csv").exists()

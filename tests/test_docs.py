@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from simulation.metrics import KPI_NAMES
-from simulation.outputs import OUTPUT_FILES
+from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.outputs import OUTPUT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,4 +1,4 @@
-"""Tests of simulation.economics: Shapley values, allocation rules, costs, viability, subsidies."""
+"""Tests of simulation.sim.economics: Shapley values, allocation rules, costs, viability, subsidies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from simulation.economics import (
+from simulation.sim.economics import (
     MAX_SHAPLEY_PLAYERS,
     allocate,
     allocate_places,

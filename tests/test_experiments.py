@@ -22,7 +22,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 
 from simulation import cli, experiments
-from simulation.config import ExperimentConfig, to_config
+from simulation.core.config import ExperimentConfig, to_config
 from simulation.experiments import (
     COMPARISON_COLUMNS,
     RUN_COLUMNS,
@@ -33,7 +33,7 @@ from simulation.experiments import (
     variance_reduction,
     welch_interval,
 )
-from simulation.metrics import KPI_NAMES
+from simulation.observe.metrics import KPI_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["territory=synthetic", "territory.synthetic.adults=3000", "weeks=2", "warmup_weeks=1"]

@@ -18,11 +18,11 @@ from omegaconf import OmegaConf
 from scipy.stats import binom
 
 from conftest import providers, small_cfg, synthetic_cfg
-from simulation.choice import choose, logit_probabilities
-from simulation.economics import allocate, fixed_cost_eur, shapley_value, union_game_shapley
-from simulation.model import SharedPlacesModel, run
-from simulation.randomness import gumbel, hash_ids, stable_hash, uniform
-from simulation.timetable import parse_timetable
+from simulation.core.choice import choose, logit_probabilities
+from simulation.core.randomness import gumbel, hash_ids, stable_hash, uniform
+from simulation.core.timetable import parse_timetable
+from simulation.sim.economics import allocate, fixed_cost_eur, shapley_value, union_game_shapley
+from simulation.sim.model import SharedPlacesModel, run
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "configs" / "scenario"
 # Territories without desks: nobody teleworks, so the work choice is not exercised (see test_model.py,

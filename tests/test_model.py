@@ -16,8 +16,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from conftest import providers, small_cfg, synthetic_cfg
-from simulation.metrics import KPI_NAMES
-from simulation.model import RunResult, SharedPlacesModel, run
+from simulation.observe.metrics import KPI_NAMES
+from simulation.sim.model import RunResult, SharedPlacesModel, run
 
 SCENARIOS_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
 SCENARIOS = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from omegaconf import OmegaConf
 
 from conftest import small_cfg
-from simulation.model import SharedPlacesModel, run
+from simulation.sim.model import SharedPlacesModel, run
 
 ZONE = [dict(zone_id="A", x_km=0, y_km=0, population=2000, kind="rural", car_share=0.9)]
 

@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.config import to_config
-from simulation.metrics import KPI_NAMES
-from simulation.model import run
-from simulation.outputs import write_run
+from simulation.core.config import to_config
+from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.outputs import write_run
 from simulation.reporting import (
     build_report,
     compare_runs,
@@ -22,6 +21,7 @@ from simulation.reporting import (
     sentence,
     welch_half_width,
 )
+from simulation.sim.model import run
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
 SCENARIOS = ("baseline", "mediation_hubs")

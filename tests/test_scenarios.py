@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from simulation.config import ScenarioConfig, SimConfig, to_config
-from simulation.errors import ConfigError
+from simulation.core.config import ScenarioConfig, SimConfig, to_config
+from simulation.core.errors import ConfigError
+from simulation.core.timetable import parse_timetable
 from simulation.scenarios import (
     AddPlaces,
     Close,
@@ -24,7 +25,6 @@ from simulation.scenarios import (
     parse_interventions,
 )
 from simulation.territory import Territory, synthetic_territory
-from simulation.timetable import parse_timetable
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
 PROVIDERS = ["caf", "cpam", "cnav", "msa", "france_travail", "dgfip", "ants", "la_poste"]
@@ -564,7 +564,7 @@ OFF = {
         (
             {"op": "demolish"},
             "scenario.interventions[1].op",
-            "one of convert, open_offhours, add_places, close, set",
+            "one of add_places, close, convert, open_offhours, set",
         ),
         ({"select": {"origin": "school"}}, "scenario.interventions[1].op", "got None"),
         ("close everything", "scenario.interventions[1]", "a mapping with an 'op' key"),

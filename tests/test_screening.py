@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation import model, screening
-from simulation.config import ExperimentConfig, to_config
-from simulation.errors import ConfigError, UserError
-from simulation.metrics import KPI_NAMES
+from simulation import screening
+from simulation.core.config import ExperimentConfig, to_config
+from simulation.core.errors import ConfigError, UserError
+from simulation.observe.metrics import KPI_NAMES
+from simulation.sim import model
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENING_FILE = ROOT / "experiments" / "screening.yaml"

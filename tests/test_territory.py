@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.config import (
+from simulation.core.config import (
     OPERATORS,
     ORIGINS,
     ZONE_KINDS,
@@ -19,7 +19,8 @@ from simulation.config import (
     TerritoryConfig,
     _default_providers,
 )
-from simulation.errors import ConfigError, InputFileError
+from simulation.core.errors import ConfigError, InputFileError
+from simulation.core.timetable import format_timetable, is_subset, parse_timetable
 from simulation.territory import (
     PLACE_COLUMNS,
     ZONE_COLUMNS,
@@ -36,7 +37,6 @@ from simulation.territory import (
     write_places_csv,
     write_zones_csv,
 )
-from simulation.timetable import format_timetable, is_subset, parse_timetable
 
 PROVIDERS = [p.id for p in _default_providers()]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.timetable import (
+from simulation.core.timetable import (
     DAYS,
     FULL_WEEK,
     N_SLOTS,

@@ -12,7 +12,7 @@ Usage::
 
 Bad input exits with status 2 and one line on stderr, without a traceback:
 
-* errors of the user's input raised by the simulator (:class:`~simulation.errors.UserError`: validation of
+* errors of the user's input raised by the simulator (:class:`~simulation.core.errors.UserError`: validation of
   the configuration, territory files, scenarios) are caught in the job, reported, and the run folder that
   Hydra prepared is removed (a sweep goes on with its other jobs and exits 2 at the end);
 * errors Hydra finds while composing the configuration (an unknown key, a value of the wrong type, an
@@ -47,11 +47,12 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from simulation import experiments, model
-from simulation.config import SimConfig, register_configs, to_config
-from simulation.errors import ConfigError, UserError
-from simulation.outputs import SUMMARY, summary_dict, write_run
-from simulation.report import kpi_table
+from simulation import experiments
+from simulation.core.config import SimConfig, register_configs, to_config
+from simulation.core.errors import ConfigError, UserError
+from simulation.observe.console import kpi_table
+from simulation.observe.outputs import SUMMARY, summary_dict, write_run
+from simulation.sim import model
 
 PROG = "lieux"
 # The repository's configs/ folder: the package is installed editable from a clone (src/simulation/cli.py).

@@ -1,7 +1,7 @@
 """Experiments: scenarios x seed replicates (x a parameter grid, or a Morris design) as one Hydra multirun.
 
 An experiment is a file ``experiments/<name>.yaml`` holding an ``experiment:`` section
-(:class:`~simulation.config.ExperimentConfig`), ``seeds`` and any model key (``weeks``, ``population...``).
+(:class:`~simulation.core.config.ExperimentConfig`), ``seeds`` and any model key (``weeks``, ``population...``).
 :func:`register_experiments` stores each file in Hydra's ConfigStore as option ``<name>`` of the group
 ``experiment`` (package ``_global_``), with the Hydra settings that turn the command ``lieux experiment=<name>``
 into a multirun:
@@ -55,10 +55,10 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from scipy import stats
 
-from simulation.config import ExperimentConfig, SimConfig, to_config
-from simulation.errors import ConfigError, UserError
-from simulation.metrics import KPI_NAMES
-from simulation.outputs import CONFIG, SUMMARY, is_finished, jsonable
+from simulation.core.config import ExperimentConfig, SimConfig, to_config
+from simulation.core.errors import ConfigError, UserError
+from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.outputs import CONFIG, SUMMARY, is_finished, jsonable
 
 # The repository's experiments/ folder (the package is installed editable from a clone).
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -407,7 +407,7 @@ def run_experiment_job(
         The job's summary (read back from ``summary.json`` when skipped).
     """
     from simulation import model
-    from simulation.outputs import summary_dict, write_run
+    from simulation.observe.outputs import summary_dict, write_run
 
     folder = Path(folder)
     label = f"{folder.parent.name}/{folder.name}"
@@ -462,7 +462,7 @@ def collect_runs(folder: Path | str, exp: ExperimentConfig | None = None) -> pd.
         exp: the experiment (for the ``overrides`` column; default: the one in each run's config).
 
     Returns:
-        Columns :data:`RUN_COLUMNS`, then :data:`~simulation.metrics.KPI_NAMES`, then the other summary numbers.
+        Columns :data:`RUN_COLUMNS`, then :data:`~simulation.observe.metrics.KPI_NAMES`, then the other summary numbers.
         ``run_dir`` is relative to ``folder``; ``overrides`` is ``key=value`` separated by spaces.
     """
     folder = Path(folder)
@@ -805,7 +805,7 @@ def write_experiment_file(folder: Path | str, cfg: SimConfig, command: str, over
         command: the command line.
         overrides: the command line's overrides (recorded; a resume warns when they differ).
     """
-    from simulation.config import as_dict
+    from simulation.core.config import as_dict
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

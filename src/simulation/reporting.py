@@ -38,10 +38,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy import stats
 
-from simulation.errors import InputFileError, UserError
-from simulation.metrics import KPI_NAMES
-from simulation.outputs import SUMMARY
-from simulation.report import kpi_unit
+from simulation.core.errors import InputFileError, UserError
+from simulation.observe.console import kpi_unit
+from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.outputs import SUMMARY
 
 PROG = "lieux-report"
 EXIT_USAGE = 2

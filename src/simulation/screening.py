@@ -1,7 +1,7 @@
 """Morris elementary-effects screening (SALib): the design, the per-job overrides, the analysis and its plot.
 
 An experiment with ``method: morris`` names parameter ranges ``{dotted.key: [low, high]}``, a number of
-trajectories ``r`` and of grid levels ``p`` (:class:`~simulation.config.ExperimentConfig`). The design is
+trajectories ``r`` and of grid levels ``p`` (:class:`~simulation.core.config.ExperimentConfig`). The design is
 SALib's Morris sample with a fixed seed, so a given experiment always has the same ``r x (D + 1)`` sample
 points (``D`` parameters); job ``sample=i`` of the sweep runs point ``i`` (:func:`sample_overrides`), and
 :func:`analyze` turns one KPI value per point into the screening table ``parameter, kpi, mu_star,
@@ -33,8 +33,8 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from simulation.config import ExperimentConfig, SimConfig
-from simulation.errors import ConfigError, UserError
+from simulation.core.config import ExperimentConfig, SimConfig
+from simulation.core.errors import ConfigError, UserError
 
 SAMPLER_SEED = 20_240_611  # seed of SALib's Morris sampler: one design per experiment configuration
 ANALYZER_SEED = 0  # seed of the bootstrap behind mu_star_conf
@@ -56,7 +56,7 @@ def _schema() -> Any:
 
 
 def parameter_type(key: str) -> type:
-    """The Python type (``int`` or ``float``) of a numeric key of :class:`~simulation.config.SimConfig`.
+    """The Python type (``int`` or ``float``) of a numeric key of :class:`~simulation.core.config.SimConfig`.
 
     Args:
         key: a dotted key, e.g. ``behaviour.work.asc_third`` or ``travel.car_kmh.rural``.

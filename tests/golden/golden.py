@@ -42,7 +42,7 @@ CASES["synthetic"] = {"territory.kind": "synthetic", "weeks": 8, "warmup_weeks":
 
 
 def _config(case: dict[str, Any]) -> Any:
-    from simulation.config import to_config
+    from simulation.core.config import to_config
 
     over = dict(case)
     scenario = over.pop("scenario", None)
@@ -80,7 +80,7 @@ def _plain(v: Any) -> Any:
 
 def fingerprint(case: dict[str, Any]) -> dict[str, Any]:
     """The fingerprint of one case (see the module docstring)."""
-    from simulation.model import run
+    from simulation.sim.model import run
 
     result = run(_config(case), progress=False)
     summary = {k: _plain(v) for k, v in result.summary.items() if k != "runtime_s"}

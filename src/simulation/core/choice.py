@@ -1,7 +1,7 @@
 """Choice and capacity: pure, vectorised functions (arrays in, arrays out).
 
 Utilities are matrices [n_deciders, n_alternatives] with ``-inf`` for unavailable alternatives. The noise is
-passed in (see :mod:`simulation.randomness`), so these functions hold no random state.
+passed in (see :mod:`simulation.core.randomness`), so these functions hold no random state.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.config import SimConfig
+from simulation.core.config import SimConfig
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulation.metrics import KPI_NAMES
+from simulation.observe.metrics import KPI_NAMES
 
 # Keys of summary.json shown above the KPIs, with their labels.
 _HEADER_KEYS: tuple[tuple[str, str], ...] = (
@@ -23,7 +23,7 @@ def kpi_unit(name: str) -> str:
     """The unit of a KPI, derived from its name (shares are shown in %).
 
     Args:
-        name: a KPI name of :data:`simulation.metrics.KPI_NAMES`, or a ``snake_case`` name with a unit suffix.
+        name: a KPI name of :data:`simulation.observe.metrics.KPI_NAMES`, or a ``snake_case`` name with a unit suffix.
 
     Returns:
         The unit label, or an empty string for counts and ratios.
@@ -81,7 +81,7 @@ def kpi_table(summary: dict[str, Any]) -> str:
     """An aligned plain-text table of a run's KPIs.
 
     The run's identity (scenario, seed, weeks, agent counts, runtime) comes first, then every KPI of
-    :data:`~simulation.metrics.KPI_NAMES` in order (``n/a`` when absent or undefined), then any other numeric
+    :data:`~simulation.observe.metrics.KPI_NAMES` in order (``n/a`` when absent or undefined), then any other numeric
     key of the summary.
 
     Args:

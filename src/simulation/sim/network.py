@@ -14,11 +14,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulation.config import ACTIVITIES, SimConfig
-from simulation.timetable import N_SLOTS, masks_to_matrix
+from simulation.core.config import ACTIVITIES, SimConfig
+from simulation.core.timetable import N_SLOTS, masks_to_matrix
 
 if TYPE_CHECKING:
-    from simulation.model import SharedPlacesModel
+    from simulation.sim.model import SharedPlacesModel
 
 WORK, MEDIATION, WORKSHOP = 0, 1, 2
 OWN_USE_ORIGINS = ("school", "library", "town_hall")

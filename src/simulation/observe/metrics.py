@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simulation import economics
-from simulation.places import MEDIATION, WORK, WORKSHOP
+from simulation.sim import economics
+from simulation.sim.network import MEDIATION, WORK, WORKSHOP
 
 if TYPE_CHECKING:
-    from simulation.model import SharedPlacesModel
+    from simulation.sim.model import SharedPlacesModel
 
 # The KPIs of summary.json, in the order they are printed. Units: rates are shares in [0, 1]; counts are per
 # run (all counted weeks); person_km in km; travel in hours; co2 in tonnes; money in EUR over the counted weeks.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.config import ZONE_KINDS, TerritoryConfig, TravelConfig
+from simulation.core.config import ZONE_KINDS, TerritoryConfig, TravelConfig
 
 WALK, CAR, PT = 0, 1, 2
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simulation.config import ProviderConfig
-from simulation.places import MEDIATION, SLOT_BITS
+from simulation.core.config import ProviderConfig
+from simulation.sim.network import MEDIATION, SLOT_BITS
 
 if TYPE_CHECKING:
-    from simulation.model import SharedPlacesModel
+    from simulation.sim.model import SharedPlacesModel
 
 
 class ProviderAgent(mesa.Agent):
