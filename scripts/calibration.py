@@ -25,7 +25,6 @@ import argparse
 import math
 import shlex
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from simulation.core.config import SimConfig, to_config  # noqa: E402
-from simulation.sim.model import DAYS_PER_PERIOD, SharedPlacesModel  # noqa: E402
+from simulation.sim.model import Observer, SharedPlacesModel, run  # noqa: E402
+from simulation.sim.work import HOME  # noqa: E402
 
 START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 FAR_MINUTES = (
@@ -49,8 +49,8 @@ FAR_MINUTES = (
 # --------------------------------------------------------------------------------------------------
 # An observed run
 # --------------------------------------------------------------------------------------------------
-class ObservedModel(SharedPlacesModel):
-    """The model, stepped exactly as :func:`simulation.sim.model.run` does, with two observers after each day.
+class WorkObserver(Observer):
+    """Two measures no output holds, observed after each counted day (a model observer).
 
     - Occasional telework: for each counted 4-week period, the share of workers who worked remotely (home or
       a third place) at least one day in the period.
@@ -58,29 +58,35 @@ class ObservedModel(SharedPlacesModel):
       km to that place and the round-trip km of the same worker's commute to the office.
     """
 
-    def __init__(self, cfg: SimConfig) -> None:
-        super().__init__(cfg)
-        self._any_remote = np.zeros(self.pop.n_workers, dtype=bool)
+    def __init__(self) -> None:
+        self._any_remote: np.ndarray | None = None
         self.occasional_shares: list[float] = []
         self.km_third = 0.0
         self.km_office_same = 0.0
 
-    def step(self) -> None:
-        super().step()
-        day = self.day - 1  # the day just simulated
-        if day < self.warmup_days:
+    def on_day(self, model: SharedPlacesModel) -> None:
+        """Read the day's work places (``model.workers.today_place``) once the warm-up is over."""
+        workers = model.workers
+        if self._any_remote is None:
+            self._any_remote = np.zeros(workers.today_place.shape[0], dtype=bool)
+        day = model.day - 1  # the day just simulated
+        if day < model.warmup_days:
             return
-        if day % 7 < 5 and hasattr(self, "today_place"):
-            place = self.today_place
-            self._any_remote |= place >= -1  # -1 home, >= 0 a third place
+        if day % 7 < 5:
+            place = workers.today_place
+            self._any_remote |= place >= HOME  # home or a third place
             third = np.flatnonzero(place >= 0)
             if third.size:
-                self.km_third += float((2 * self.zp.km[self.w_zone[third], place[third]]).sum())
-                self.km_office_same += float((2 * self.commute_km[third]).sum())
-        if self.day % DAYS_PER_PERIOD == 0 or self.day == self.total_days:
-            if self.pop.n_workers:
-                self.occasional_shares.append(float(self._any_remote.mean()))
-            self._any_remote[:] = False
+                self.km_third += float((2 * model.world.zp.km[workers.zone[third], place[third]]).sum())
+                self.km_office_same += float((2 * workers.commute_km[third]).sum())
+
+    def on_period(self, model: SharedPlacesModel, row: dict[str, Any] | None) -> None:
+        """At the end of each counted period, the share of workers with a remote day in it."""
+        if row is None or self._any_remote is None:
+            return
+        if self._any_remote.size:
+            self.occasional_shares.append(float(self._any_remote.mean()))
+        self._any_remote[:] = False
 
 
 @dataclass
@@ -92,18 +98,13 @@ class Measure:
 
 
 def run_one(cfg: SimConfig) -> Measure:
-    t0 = time.perf_counter()
-    model = ObservedModel(cfg)
-    for _ in range(model.total_days):
-        model.step()
-    runtime = time.perf_counter() - t0
-    summary = model.summary(runtime)
-    tables = model.tables()
-    return Measure(measure(summary, tables, model, cfg.weeks), runtime)
+    obs = WorkObserver()
+    result = run(cfg, progress=False, observers=[obs])
+    return Measure(measure(result.summary, result.tables, obs, cfg.weeks), result.summary["runtime_s"])
 
 
 def measure(
-    summary: dict[str, Any], tables: dict[str, pd.DataFrame], model: ObservedModel, weeks: int
+    summary: dict[str, Any], tables: dict[str, pd.DataFrame], model: WorkObserver, weeks: int
 ) -> dict:
     """The model value of every pattern (NaN when the territory has nothing to measure it on)."""
     per_year = 52.0 / weeks

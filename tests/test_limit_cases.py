@@ -21,6 +21,7 @@ from conftest import providers, small_cfg, synthetic_cfg
 from simulation.core.choice import choose, logit_probabilities
 from simulation.core.randomness import gumbel, hash_ids, stable_hash, uniform
 from simulation.core.timetable import parse_timetable
+from simulation.sim import work as work_choice
 from simulation.sim.economics import allocate, fixed_cost_eur, shapley_value, union_game_shapley
 from simulation.sim.model import SharedPlacesModel, run
 
@@ -66,8 +67,8 @@ def test_work_choice_shares_equal_logit_probabilities(tiny_territory):
     places = [dict(place_id="cwA", zone_id="A", desks=HUGE), dict(place_id="cwB", zone_id="B", desks=HUGE)]
     terr = tiny_territory(LOGIT_ZONES, places, ["a"])
     model = SharedPlacesModel(logit_cfg(), terr)
-    workers = np.arange(model.pop.n_workers)
-    assert model.pop.teleworkable.all() and workers.size == 6000
+    workers = np.arange(model.world.pop.n_workers)
+    assert model.world.pop.teleworkable.all() and workers.size == 6000
     labels = ["office", "home", "cwA", "cwB"]
     expected = dict.fromkeys(labels, 0.0)
     variance = dict.fromkeys(labels, 0.0)
@@ -76,7 +77,7 @@ def test_work_choice_shares_equal_logit_probabilities(tiny_territory):
     while model.day < model.total_days:
         monday = model.day % 7 == 0
         if monday:  # every worker decides on Mondays (the weekly allowance is reset)
-            util, cand = model.work_utilities(workers, 0)
+            util, cand = work_choice.utilities(model.world, model.workers, workers, 0)
             prob = logit_probabilities(util)
             for col in range(util.shape[1]):
                 lab = ["office", "home"][col] if col < 2 else None
@@ -92,7 +93,7 @@ def test_work_choice_shares_equal_logit_probabilities(tiny_territory):
         model.step()
         if monday:
             n_mondays += 1
-            got = label_of(model.today_place, model.network.place_id)
+            got = label_of(model.workers.today_place, model.network.place_id)
             for lab in labels:
                 observed[lab] += int((got == lab).sum())
     assert n_mondays == 4
@@ -109,13 +110,13 @@ def test_work_choice_is_the_documented_gumbel_draw(tiny_territory):
     """The model's pick is argmax(utility + gumbel(key_work, day, worker, alternative id)) (MODEL.md 8)."""
     places = [dict(place_id="cwA", zone_id="A", desks=HUGE), dict(place_id="cwB", zone_id="B", desks=HUGE)]
     model = SharedPlacesModel(logit_cfg(), tiny_territory(LOGIT_ZONES, places, ["a"]))
-    workers = np.arange(model.pop.n_workers)
+    workers = np.arange(model.world.pop.n_workers)
     for _ in range(3):  # Mon, Tue, Wed
         day = model.day
-        util, cand = model.work_utilities(workers, (day % 7) * 3)
+        util, cand = work_choice.utilities(model.world, model.workers, workers, (day % 7) * 3)
         deciders = (
             np.flatnonzero(
-                model.pop.teleworkable & (model.remote_used < model.cfg.policy.remote_days_per_week)
+                model.world.pop.teleworkable & (model.workers.remote_used < model.cfg.policy.remote_days_per_week)
             )
             if day % 7
             else workers
@@ -128,9 +129,9 @@ def test_work_choice_is_the_documented_gumbel_draw(tiny_territory):
                 hash_ids(model.network.place_id)[np.maximum(cand, 0)],
             ]
         )
-        pick = choose(util[deciders], gumbel(model.key_work, day, deciders, alts[deciders]))
+        pick = choose(util[deciders], gumbel(model.world.keys.work, day, deciders, alts[deciders]))
         place = np.where(pick == 0, -2, np.where(pick == 1, -1, cand[deciders, np.maximum(pick - 2, 0)]))
-        np.testing.assert_array_equal(model.today_place[deciders], place)
+        np.testing.assert_array_equal(model.workers.today_place[deciders], place)
         assert deciders.size > 1000
 
 
@@ -155,8 +156,8 @@ def test_desk_occupancy_equals_expected_min_binomial(tiny_territory):
         }
     )
     model = SharedPlacesModel(cfg, terr)
-    assert model.pop.n_workers == n_workers
-    util, _ = model.work_utilities(np.arange(n_workers), 0)
+    assert model.world.pop.n_workers == n_workers
+    util, _ = work_choice.utilities(model.world, model.workers, np.arange(n_workers), 0)
     assert np.allclose(util, util[0]), "workers are not identical"
     p = logit_probabilities(util[:1])[0, 2]
     assert 0.1 < p < 0.3  # demand N p = 60 p straddles the capacity
@@ -299,24 +300,24 @@ def bundling_setup(tiny_territory, rate=0.0, n_adults=50):
 def test_needs_covered_at_one_place_are_solved_in_one_trip(tiny_territory):
     cfg, terr = bundling_setup(tiny_territory)
     model = SharedPlacesModel(cfg, terr)
-    n = model.pop.n_residents
+    n = model.world.pop.n_residents
     # every resident gets needs of categories a and c; resident 0 also gets b (twice)
     cats = {0: np.arange(n), 2: np.arange(n), 1: np.array([0])}
     for k, who in cats.items():
-        model.pend_count[who, k] = 1
-        model.pend_arrival[who, k] = 0
-        model.pend_deadline[who, k] = cfg.behaviour.service.deadline_days
-        model.pending[who] |= 1 << k
-    model.pend_count[0, 1] = 2
+        model.residents.pend_count[who, k] = 1
+        model.residents.pend_arrival[who, k] = 0
+        model.residents.pend_deadline[who, k] = cfg.behaviour.service.deadline_days
+        model.residents.pending[who] |= 1 << k
+    model.residents.pend_count[0, 1] = 2
     for _ in range(7):
         model.step()
-    t = model.tot
+    t = model.recorder.tot
     n_needs = 2 * n + 2
-    assert t["solved"] == n_needs and t["unmet"] == 0
-    assert t["trips"] == n and t["visits"] == n  # one trip per resident, whatever its number of needs
-    assert t["contacts"] == n_needs
-    assert not model.pending.any()
-    assert t["km_service"] == pytest.approx(n * 2 * model.zp.km[0, 0], rel=1e-12)
+    assert t.solved == n_needs and t.unmet == 0
+    assert t.trips == n and t.visits == n  # one trip per resident, whatever its number of needs
+    assert t.contacts == n_needs
+    assert not model.residents.pending.any()
+    assert t.km_service == pytest.approx(n * 2 * model.world.zp.km[0, 0], rel=1e-12)
     summary = model.summary(0.0)
     assert summary["needs_per_trip"] == pytest.approx(n_needs / n)
 
@@ -462,7 +463,7 @@ def test_adding_a_place_only_moves_workers_to_that_place(tiny_territory):
     for places in (base, extra):
         model = SharedPlacesModel(logit_cfg(), tiny_territory(LOGIT_ZONES, places, ["a"]))
         model.step()
-        picks.append(label_of(model.today_place, model.network.place_id))
+        picks.append(label_of(model.workers.today_place, model.network.place_id))
     before, after = picks
     moved = after == "cwB"
     assert moved.sum() > 100

@@ -52,7 +52,7 @@ def test_rejections_add_a_permanence_slot_within_budget(tiny_territory):
     for _ in range(model.total_days):
         model.step()
     after = bin(int(model.network.perm[1, 0])).count("1")
-    added = model.providers[1].slots_added
+    added = list(model.providers)[1].slots_added
     assert before == 1
     assert added == 2  # two quarters, each over max_rejections, the budget caps it at 2
     assert after == before + added

@@ -24,8 +24,9 @@ import math
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,21 @@ from simulation.core.config import SimConfig, as_dict
 from simulation.core.errors import InputFileError
 from simulation.observe.metrics import KPI_NAMES
 
-if TYPE_CHECKING:
-    from simulation.sim.model import RunResult
+
+@dataclass
+class RunResult:
+    """What one run produces (:func:`simulation.model.run`).
+
+    Attributes:
+        summary: the KPIs of metrics.KPI_NAMES plus scenario, seed, weeks, n_residents, n_workers, n_makers, runtime_s.
+        tables: ``slots``, ``places``, ``providers``, ``zones``, ``periods`` as tidy DataFrames.
+        notes: what the run had to report (unreadable opening hours, scenario log, closures...).
+    """
+
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
 
 SUMMARY = "summary.json"
 CONFIG = "config.yaml"

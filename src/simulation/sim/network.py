@@ -3,24 +3,22 @@
 The hot path reads places as arrays (:class:`Network`): capacities, weekly timetables per activity and, for each
 slot of the week, the bit mask of need categories a place covers. Places and operators are also Mesa agents
 (:class:`PlaceAgent`, :class:`OperatorAgent`): few and rich, they keep their accounts and decide at the end of each
-4-week period (MODEL.md 4.6), writing their decisions back into the arrays.
+4-week period (docs/ODD.md 4.6), writing their decisions back into the arrays. The agents hold a reference to
+the :class:`Network` they belong to and receive what else they decide from as arguments: they never read the
+model.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from simulation.core.config import ACTIVITIES, SimConfig
+from simulation.core.config import ACTIVITIES, EconomicsConfig, SimConfig
+from simulation.core.randomness import hash_ids, uniform
 from simulation.core.timetable import N_SLOTS, masks_to_matrix
 
-if TYPE_CHECKING:
-    from simulation.sim.model import SharedPlacesModel
-
-WORK, MEDIATION, WORKSHOP = 0, 1, 2
+WORK, MEDIATION, WORKSHOP = 0, 1, 2  # activity columns (config.ACTIVITIES order)
 OWN_USE_ORIGINS = ("school", "library", "town_hall")
 OFFICE_ORIGINS = ("provider_office", "post_office")
 SLOT_BITS = (1 << np.arange(N_SLOTS)).astype(np.int64)
@@ -41,6 +39,7 @@ class Network:
         n = len(t)
         self.n = n
         self.place_id = t["place_id"].astype(str).to_numpy()
+        self.place_hash = hash_ids(self.place_id)  # alternative ids of the counter-based draws
         self.zone = np.array([zone_index[z] for z in t["zone_id"].astype(str)], dtype=np.int64)
         self.origin = t["origin"].astype(str).to_numpy()
         self.operator = t["operator"].astype(str).to_numpy()
@@ -110,7 +109,7 @@ class Network:
         units = self.units.copy()
         units[:, MEDIATION] *= self.contacts_per_counter
         # [P,3] users per slot in the simulated sample; fractional when sample_rate < 1: each slot then draws
-        # floor or ceil with the right expectation (SharedPlacesModel._slot_capacity), so no rounding bias
+        # floor or ceil with the right expectation (slot_capacity), so no rounding bias
         self.capacity_f = np.maximum(units, 0.0) * self.sample_rate
         self.slot_open &= (self.capacity_f > 0)[:, None, :]
         self.active = self.is_open & (
@@ -137,52 +136,67 @@ class Network:
         """Capacity that the floor area allows for one activity."""
         return int(self.area[row] // m2_per_unit)
 
+    def slot_capacity(self, key: np.uint64, abs_slot: int, activity: int) -> np.ndarray:
+        """Capacity of every place in this slot, in simulated users.
+
+        With sample_rate < 1 the scaled capacity is fractional; each slot draws its floor or ceiling with the
+        probability that keeps the expectation exact (a counter-based draw on ``key``: the same in every
+        scenario).
+        """
+        cf = self.capacity_f[:, activity]
+        base = np.floor(cf + 1e-9)
+        frac = cf - base
+        if not (frac > 1e-9).any():
+            return base.astype(np.int64)
+        u = uniform(key, abs_slot * 3 + activity, self.place_hash)
+        return (base + (u < frac)).astype(np.int64)
+
 
 class PlaceAgent(mesa.Agent):
-    """A place: static description plus the running accounts of its operator (one row of :class:`Network`)."""
+    """A place: its identity and row in the :class:`Network` (the arrays hold its state)."""
 
-    def __init__(self, model: SharedPlacesModel, row: int) -> None:
+    def __init__(self, model: mesa.Model, network: Network, row: int) -> None:
         super().__init__(model)
+        self.network = network
         self.row = row
-        net = model.network
-        self.place_id = str(net.place_id[row])
-        self.origin = str(net.origin[row])
-        self.operator_kind = str(net.operator[row])
-        self.recovery_history: list[float] = []
-        self.below_streak = 0
+        self.place_id = str(network.place_id[row])
+        self.origin = str(network.origin[row])
+        self.operator_kind = str(network.operator[row])
         self.closed_period: int | None = None
 
     @property
     def is_open(self) -> bool:
-        return bool(self.model.network.is_open[self.row])
+        """Not closed by its operator."""
+        return bool(self.network.is_open[self.row])
 
 
 class OperatorAgent(mesa.Agent):
-    """The operator of one place: reviews viability and capacity every period (MODEL.md 4.6)."""
+    """The operator of one place: reviews viability and capacity every period (docs/ODD.md 4.6)."""
 
-    def __init__(self, model: SharedPlacesModel, place: PlaceAgent) -> None:
+    def __init__(self, model: mesa.Model, place: PlaceAgent) -> None:
         super().__init__(model)
         self.place = place
         self.closable = place.operator_kind in ("private", "association")
 
-    def review(self, close: bool, full_share: np.ndarray) -> str | None:
+    def review(self, period: int, close: bool, full_share: np.ndarray, econ: EconomicsConfig) -> str | None:
         """Apply this period's decision.
 
         Args:
+            period: the accounting period that ends.
             close: the viability rule says the place closes (private or association, recovery too low).
             full_share: per activity, the share of the place's open slots that were over the occupancy
                 threshold this period (NaN where the activity does not run).
+            econ: the economics parameters (floor area per unit of capacity).
 
         Returns:
             A line for the run's log when something changed.
         """
-        net = self.model.network
+        net = self.place.network
         row = self.place.row
         if close and self.closable:
-            self.place.closed_period = self.model.period
+            self.place.closed_period = period
             net.is_open[row] = False
-            return f"period {self.model.period}: {self.place.place_id} closes (cost recovery too low)"
-        econ = self.model.cfg.economics
+            return f"period {period}: {self.place.place_id} closes (cost recovery too low)"
         m2 = (econ.m2_per_desk, econ.m2_per_counter, econ.m2_per_workshop_seat)
         for a in (WORK, MEDIATION, WORKSHOP):
             if not (np.isfinite(full_share[a]) and full_share[a] > 0.5):
@@ -192,14 +206,12 @@ class OperatorAgent(mesa.Agent):
             if current < limit:
                 net.units[row, a] = min(limit, current + max(1.0, np.ceil(0.1 * current)))
                 pid, new = self.place.place_id, net.units[row, a]
-                return f"period {self.model.period}: {pid} adds {ACTIVITIES[a]} capacity ({current:g} -> {new:g})"
+                return f"period {period}: {pid} adds {ACTIVITIES[a]} capacity ({current:g} -> {new:g})"
             extra = _next_slot(int(net.act_mask[row, a]))
             if extra is not None:
                 net.act_mask[row, a] |= 1 << extra
                 net.opening[row] |= 1 << extra
-                return (
-                    f"period {self.model.period}: {self.place.place_id} opens {ACTIVITIES[a]} one more slot"
-                )
+                return f"period {period}: {self.place.place_id} opens {ACTIVITIES[a]} one more slot"
         return None
 
 

@@ -2,34 +2,36 @@
 
 A provider owns one category of needs (bit ``k`` of the category masks). It runs its own offices (places whose
 ``permanences`` list it over their whole mediation timetable) and may hold permanences in other places; every
-13 weeks it reviews them (MODEL.md 4.7). The authority holds the subsidy rule and the sharing clause (MODEL.md 4.8).
+13 weeks it reviews them (docs/ODD.md 4.7). The authority holds the subsidy rule and pays the subsidies
+(docs/ODD.md 4.8). The agents hold a reference to the :class:`~simulation.sim.network.Network` and receive what
+else they decide from as arguments: they never read the model.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
-from simulation.core.config import ProviderConfig
-from simulation.sim.network import MEDIATION, SLOT_BITS
-
-if TYPE_CHECKING:
-    from simulation.sim.model import SharedPlacesModel
+from simulation.core.config import EconomicsConfig, PolicyConfig, ProviderConfig
+from simulation.sim import economics
+from simulation.sim.network import MEDIATION, SLOT_BITS, Network
 
 
 class ProviderAgent(mesa.Agent):
     """A service organisation (CAF, CPAM, La Poste...).
 
     Args:
-        model: the model.
+        model: the model (Mesa's registry).
+        network: the places.
         k: the provider's index (its category bit).
         spec: its configuration.
     """
 
-    def __init__(self, model: SharedPlacesModel, k: int, spec: ProviderConfig) -> None:
+    def __init__(self, model: mesa.Model, network: Network, k: int, spec: ProviderConfig) -> None:
         super().__init__(model)
+        self.network = network
         self.k = k
         self.spec = spec
         self.slots_added = 0
@@ -37,29 +39,32 @@ class ProviderAgent(mesa.Agent):
 
     def own_offices(self) -> np.ndarray:
         """Rows of the places that are this provider's dedicated offices."""
-        net = self.model.network
-        return np.flatnonzero(net.owner == self.k)
+        return np.flatnonzero(self.network.owner == self.k)
 
     def permanence_rows(self) -> np.ndarray:
         """Rows of places where the provider holds a permanence outside its own offices."""
-        net = self.model.network
+        net = self.network
         return np.flatnonzero((net.perm[self.k] != 0) & (net.owner != self.k))
 
     def review(
-        self, contacts_ps: np.ndarray, occurrences_s: np.ndarray, rejections_p: np.ndarray
+        self,
+        contacts_ps: np.ndarray,
+        occurrences_s: np.ndarray,
+        rejections_p: np.ndarray,
+        econ: EconomicsConfig,
     ) -> list[str]:
-        """Quarterly review of permanences (MODEL.md 4.7).
+        """Quarterly review of permanences (docs/ODD.md 4.7).
 
         Args:
             contacts_ps: this provider's contacts per place and slot of the week over the quarter, [P, 21].
             occurrences_s: how many times each slot of the week occurred in the quarter, [21].
             rejections_p: visits for this provider's needs turned away per place over the quarter, [P].
+            econ: the economics parameters (min_contacts, max_rejections).
 
         Returns:
             Log lines of the changes.
         """
-        net = self.model.network
-        econ = self.model.cfg.economics
+        net = self.network
         log: list[str] = []
         s_rate = net.sample_rate
         for row in self.permanence_rows():
@@ -95,14 +100,63 @@ class ProviderAgent(mesa.Agent):
         return log
 
 
-class Authority(mesa.Agent):
-    """The local public actor: subsidy rule and sharing clause (MODEL.md 4.8)."""
+@dataclass
+class Subsidies:
+    """What the authority pays over one period, per place, EUR.
 
-    def __init__(self, model: SharedPlacesModel) -> None:
+    Attributes:
+        total: every subsidy and grant paid to the place (``subsidy_eur``).
+        relief: the part of the per-site subsidy that pays the providers' shares on their behalf.
+        to_operator: what reaches the operator's balance (per-site subsidy beyond the relief, grants, deficit
+            cover).
+    """
+
+    total: np.ndarray
+    relief: np.ndarray
+    to_operator: np.ndarray
+
+
+class Authority(mesa.Agent):
+    """The local public actor (docs/ODD.md 4.8): its subsidy rule, the operating grants of association places,
+    and what it has paid.
+
+    Args:
+        model: the model (Mesa's registry).
+        policy: the policy levers (subsidy rule and amounts, grants, sharing clause).
+    """
+
+    def __init__(self, model: mesa.Model, policy: PolicyConfig) -> None:
         super().__init__(model)
-        pol = model.cfg.policy
-        self.subsidy_rule = pol.subsidy_rule
-        self.per_site_eur_year = pol.per_site_eur_year
-        self.deficit_cap_eur_year = pol.deficit_cap_eur_year
-        self.sharing_clause = pol.sharing_clause
-        self.paid_eur = 0.0
+        self.policy = policy
+        self.sharing_clause = policy.sharing_clause
+        self.paid_eur = 0.0  # every subsidy and grant paid, warm-up included, EUR
+
+    def per_site(self, labelled: np.ndarray, weeks: float) -> np.ndarray:
+        """The per-site subsidy of labelled mediation sites over ``weeks`` (0 unless the rule is per_site)."""
+        pol = self.policy
+        rule = "per_site" if pol.subsidy_rule == "per_site" else "none"
+        return economics.subsidies(
+            rule,
+            labelled,
+            np.zeros(labelled.shape[0]),
+            pol.per_site_eur_year,
+            pol.deficit_cap_eur_year,
+            weeks,
+        )
+
+    def grants(self, operator: np.ndarray, active: np.ndarray, weeks: float) -> np.ndarray:
+        """The municipality's operating grant to association places (not paid on the providers' behalf)."""
+        return (operator == "association") * active * self.policy.association_grant_eur_year * weeks / 52.0
+
+    def deficit_cover(self, labelled: np.ndarray, deficit: np.ndarray, weeks: float) -> np.ndarray:
+        """With the ``deficit`` rule, the deficits covered up to the cap (0 under the other rules)."""
+        pol = self.policy
+        if pol.subsidy_rule != "deficit":
+            return np.zeros(deficit.shape[0])
+        return economics.subsidies(
+            "deficit", labelled, deficit, pol.per_site_eur_year, pol.deficit_cap_eur_year, weeks
+        )
+
+    def record(self, paid: np.ndarray) -> None:
+        """Add a period's payments to what the authority has paid."""
+        self.paid_eur += float(paid.sum())
