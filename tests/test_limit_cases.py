@@ -116,7 +116,8 @@ def test_work_choice_is_the_documented_gumbel_draw(tiny_territory):
         util, cand = work_choice.utilities(model.world, model.workers, workers, (day % 7) * 3)
         deciders = (
             np.flatnonzero(
-                model.world.pop.teleworkable & (model.workers.remote_used < model.cfg.policy.remote_days_per_week)
+                model.world.pop.teleworkable
+                & (model.workers.remote_used < model.cfg.policy.remote_days_per_week)
             )
             if day % 7
             else workers
