@@ -129,7 +129,7 @@ def occupancy_grid(slots: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "place_id": slots["place_id"].astype(str).to_numpy(),
-            "s": (day * 3 + part).to_numpy(),
+            "s": (day * N_PARTS + part).to_numpy(),
             "users": slots["users"].to_numpy(float),
             "capacity": slots["capacity"].to_numpy(float),
         }
