@@ -27,6 +27,7 @@ from simulation.experiments import (
     COMPARISON_COLUMNS,
     RUN_COLUMNS,
     compare,
+    compare_runs,
     effective_seed,
     job_dirname,
     paired_interval,
@@ -94,6 +95,7 @@ def test_paired_comparison_matches_a_hand_computed_t_interval():
     # km: differences -2, -1, -3 -> mean -2, sd 1, half-width t(0.975, 2) x 1 / sqrt(3) = 2.4841
     km = out.loc["km"]
     assert km["scenario"] == "hubs" and km["n"] == 3 and km["pairing"] == "paired"
+    assert km["n_baseline"] == 3  # the baseline's unmatched seed 3 is not counted: n = n_baseline = pairs
     assert km["mean"] == pytest.approx(10.0) and km["baseline_mean"] == pytest.approx(12.0)
     assert km["diff_mean"] == pytest.approx(-2.0) and km["diff_sd"] == pytest.approx(1.0)
     half = T_975_DF2 / math.sqrt(3)
@@ -123,6 +125,37 @@ def test_independent_comparison_matches_a_hand_computed_welch_interval():
     assert half == pytest.approx(expected_half) and expected_half == pytest.approx(4.2755, abs=1e-4)
     assert km["diff_mean"] == pytest.approx(-2.0) and km["half_width"] == pytest.approx(expected_half)
     assert km["n"] == 3 and km["pairing"] == "independent" and not km["significant"]
+    assert km["n_baseline"] == 3 and km["diff_sd"] == pytest.approx(math.sqrt(7))
+
+
+T_975_DF6 = (
+    2.446911851144969  # Student t quantile 0.975 with 6 degrees of freedom (statistical tables: 2.447)
+)
+
+
+def test_independent_comparison_with_unequal_arms_matches_a_hand_computation():
+    # 3 runs of the scenario against 7 of the baseline (e.g. a missing job), each arm its own seeds.
+    # scenario 22, 23, 24: mean 23, variance (1 + 0 + 1) / 2 = 1
+    # baseline 17, 19, 20, 21, 21, 21, 21: mean 140 / 7 = 20, variance (9 + 1 + 0 + 4 x 1) / 6 = 7/3
+    # diff = 3; diff_sd = sqrt(1 + 7/3) = sqrt(10/3) (one run of each, independent: the variances add)
+    # se^2 = 1/3 + (7/3)/7 = 2/3; Welch df = (2/3)^2 / ((1/3)^2/2 + (1/3)^2/6) = (4/9) / (2/27) = 6
+    # half-width = t(0.975, 6) x sqrt(2/3) = 1.99789: the interval [1.002, 4.998] excludes 0
+    scenario = [("hubs", 1000 + i, km, 0.0) for i, km in enumerate([22.0, 23.0, 24.0])]
+    baseline = [("baseline", i, km, 0.0) for i, km in enumerate([17.0, 19.0, 20.0, 21.0, 21.0, 21.0, 21.0])]
+    exp = ExperimentConfig(name="x", scenarios=["baseline", "hubs"], kpis=["km"], pairing="independent")
+    row = compare(runs_table(baseline + scenario), exp).set_index("kpi").loc["km"]
+    half = T_975_DF6 * math.sqrt(2 / 3)
+    assert half == pytest.approx(1.99789, abs=1e-5)
+    assert row["n"] == 3 and row["n_baseline"] == 7  # both arm sizes are reported
+    assert row["mean"] == pytest.approx(23.0) and row["baseline_mean"] == pytest.approx(20.0)
+    assert row["diff_mean"] == pytest.approx(3.0)
+    assert row["diff_sd"] == pytest.approx(math.sqrt(10 / 3), rel=1e-12)
+    assert row["half_width"] == pytest.approx(half, rel=1e-9)
+    assert row["ci_low"] == pytest.approx(3.0 - half) and row["ci_high"] == pytest.approx(3.0 + half)
+    assert row["significant"]
+    # the report's recomputation (comparison.csv absent) is the same function: the same row
+    same = compare_runs(runs_table(baseline + scenario), "baseline", ["km"], "independent").iloc[0]
+    assert same["n_baseline"] == 7 and same["diff_sd"] == pytest.approx(row["diff_sd"])
 
 
 def test_interval_edge_cases():
@@ -253,6 +286,7 @@ def test_aggregation_counts_a_missing_job(small_experiment, tmp_path, capsys):
     assert len(pd.read_csv(copy / "runs.csv")) == 5
     comparison = pd.read_csv(copy / "comparison.csv").set_index(["scenario", "kpi"])
     assert comparison.loc[("wider_mesh", "person_km_total"), "n"] == 1  # only the complete pair
+    assert comparison.loc[("wider_mesh", "person_km_total"), "n_baseline"] == 1
     recorded = yaml.safe_load((copy / "experiment.yaml").read_text())["status"]
     assert recorded["jobs_missing"] == 1 and recorded["missing"] == ["wider_mesh_r001"]
 

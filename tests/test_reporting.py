@@ -1,4 +1,4 @@
-"""Tests of simulation.reporting: the report and figures built from a small results folder."""
+"""Tests of simulation.viz.report_md: the report and figures built from a small results folder."""
 
 from __future__ import annotations
 
@@ -11,17 +11,11 @@ import pytest
 import yaml
 
 from simulation.core.config import to_config
+from simulation.experiments.stats import compare_runs, paired_interval, welch_interval
 from simulation.observe.metrics import KPI_NAMES
 from simulation.observe.outputs import write_run
-from simulation.reporting import (
-    build_report,
-    compare_runs,
-    main,
-    paired_half_width,
-    sentence,
-    welch_half_width,
-)
 from simulation.sim.model import run
+from simulation.viz.report_md import build_report, main, sentence
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
 SCENARIOS = ("baseline", "mediation_hubs")
@@ -197,9 +191,9 @@ def test_cli_rebuilds_and_rejects_a_missing_folder(
 
 def test_intervals_against_a_hand_computed_case() -> None:
     # differences 1, 2, 3: mean 2, sd 1, t(0.975, 2) = 4.302653
-    assert paired_half_width([1.0, 2.0, 3.0]) == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert paired_interval([1.0, 2.0, 3.0])[2] == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
     # two samples of variance 1 and 3 values each: se = sqrt(2/3), Welch dof = 4, t(0.975, 4) = 2.776445
-    assert welch_half_width([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]) == pytest.approx(
+    assert welch_interval([1.0, 2.0, 3.0], [2.0, 3.0, 4.0])[2] == pytest.approx(
         2.776445 * math.sqrt(2 / 3), rel=1e-6
     )
     runs = pd.DataFrame(

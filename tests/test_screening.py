@@ -1,5 +1,5 @@
-"""Morris screening (simulation.screening): the design, the per-job overrides, the analysis, the plot, and the
-experiment file experiments/screening.yaml."""
+"""Morris screening (simulation.experiments.screening): the design, the per-job overrides, the analysis, its
+figure (simulation.viz.figures.screening_figure), and the experiment file experiments/screening.yaml."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation import screening
 from simulation.core.config import ExperimentConfig, to_config
 from simulation.core.errors import ConfigError, UserError
+from simulation.experiments import screening
 from simulation.observe.metrics import KPI_NAMES
 from simulation.sim import model
 
@@ -197,11 +197,21 @@ def test_analyze_rejects_bad_runs() -> None:
         screening.analyze(pd.concat([runs, runs.iloc[[0]].assign(sample=99)]), exp, ["f"])
 
 
-def test_plot_writes_a_png(tmp_path: Path) -> None:
+def test_the_figure_of_the_analysis_has_one_panel_per_kpi(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from simulation.viz.figures import screening_figure
+
     exp = exp_cfg(trajectories=6)
     table = screening.analyze(synthetic_runs(exp), exp, ["f", "g"])
-    path = screening.plot(table, tmp_path / "figures" / "screening.png")
-    assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = screening_figure(table)
+    assert isinstance(fig, Figure)
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == ["f", "g"]
+    n_params = len(exp.parameters)
+    for ax in panels:  # one labelled point per parameter
+        assert len(ax.texts) == n_params
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 # --------------------------------------------------------------------------------------------------

@@ -259,8 +259,7 @@ def main(argv: list[str] | None = None) -> None:
     _full_error = user_full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's composition errors reach us instead of exit(1)
     _failures.clear()
-    experiments.last_status = experiments.current_folder = None
-    experiments.current_name = ""
+    experiments.state.reset()
     try:
         if _experiments_error is not None:
             raise _experiments_error
@@ -277,9 +276,9 @@ def main(argv: list[str] | None = None) -> None:
     except experiments.ExperimentAbort as exc:
         _fail(_one_line(str(exc)))
     except KeyboardInterrupt:
-        folder = experiments.current_folder
+        folder = experiments.state.current_folder
         if folder is not None:
-            name = experiments.current_name
+            name = experiments.state.current_name
             print(
                 f"{PROG}: interrupted; finish with: lieux experiment={name} resume={folder}", file=sys.stderr
             )
@@ -290,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     if _failures:
         sys.exit(EXIT_USAGE)
-    status = experiments.last_status
+    status = experiments.state.last_status
     if status is not None and status.missing:
         print(f"{PROG}: {status.line}", file=sys.stderr)
         sys.exit(1)

@@ -54,6 +54,19 @@ KPI_NAMES: tuple[str, ...] = (
     "mixed_encounters",
     "access_share_20min",
 )
+# The headline KPIs of a comparison, most important first (the question is kilometres per euro): the printed
+# comparison table shows the first 4 an experiment compares; report.md reads all of them when the experiment
+# does not list its own KPIs.
+MAIN_KPIS: tuple[str, ...] = (
+    "person_km_total",
+    "co2_t",
+    "network_cost_eur",
+    "public_cost_eur",
+    "unmet_need_rate",
+    "cost_per_contact_eur",
+    "occupancy_rate",
+    "access_share_20min",
+)
 # The columns of periods.csv (one row per counted 4-week period), in order.
 PERIOD_COLUMNS: tuple[str, ...] = (
     "period",

@@ -1,4 +1,4 @@
-"""Morris elementary-effects screening (SALib): the design, the per-job overrides, the analysis and its plot.
+"""Morris elementary-effects screening (SALib): the design, the per-job overrides and the analysis.
 
 An experiment with ``method: morris`` names parameter ranges ``{dotted.key: [low, high]}``, a number of
 trajectories ``r`` and of grid levels ``p`` (:class:`~simulation.core.config.ExperimentConfig`). The design is
@@ -18,7 +18,8 @@ Integer keys (e.g. ``policy.remote_days_per_week``) are screened on a continuous
 nearest integer in each job; choose ranges whose width is a multiple of ``levels - 1`` (e.g. ``[1, 4]`` with 4
 levels) so that every grid level is an integer and no step is lost to rounding.
 
-All functions are pure and deterministic for a given experiment configuration.
+All functions are pure and deterministic for a given experiment configuration. The figure (mu* against sigma)
+is :func:`simulation.viz.figures.screening_figure`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -293,117 +293,3 @@ def analyze(runs: pd.DataFrame, exp: ExperimentConfig, kpis: Sequence[str]) -> p
                 }
             )
     return pd.DataFrame(rows, columns=COLUMNS)
-
-
-# --------------------------------------------------------------------------------------------------
-# Plot
-# --------------------------------------------------------------------------------------------------
-def _short(name: str) -> str:
-    """``behaviour.work.asc_third`` -> ``work.asc_third`` (the last two parts)."""
-    parts = name.split(".")
-    return ".".join(parts[-2:])
-
-
-def plot(screening: pd.DataFrame, path: Path, minor_share: float = 0.05) -> Path:
-    """Plot mu* against sigma, one panel per KPI, each parameter a labelled point (matplotlib, PNG).
-
-    The dashed line is ``sigma = mu*``: points above it have effects that depend strongly on the other
-    parameters (nonlinearity or interactions); points near the origin do not matter for that KPI. The horizontal
-    bars are the 95 % bootstrap intervals of mu*. Parameters whose mu* and sigma are both below ``minor_share`` of
-    the panel's largest are not labelled on the plot but listed under it ("minor").
-
-    Args:
-        screening: the table of :func:`analyze` (columns :data:`COLUMNS`).
-        path: the PNG file to write (its folder is created).
-        minor_share: share of the largest mu* (and sigma) below which a parameter counts as minor.
-
-    Returns:
-        ``path``.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kpis = list(dict.fromkeys(screening["kpi"]))
-    ncols = min(3, max(1, len(kpis)))
-    nrows = max(1, math.ceil(len(kpis) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.6 * ncols, 5.0 * nrows), squeeze=False)
-    for ax, kpi in zip(axes.flat, kpis, strict=False):
-        d = screening[screening["kpi"] == kpi].reset_index(drop=True)
-        mu_star = d["mu_star"].to_numpy(dtype=float)
-        sigma = d["sigma"].to_numpy(dtype=float)
-        conf = np.nan_to_num(d["mu_star_conf"].to_numpy(dtype=float))
-        finite = np.isfinite(mu_star) & np.isfinite(sigma)
-        x_top = float(np.max(mu_star[finite] + conf[finite], initial=0.0))
-        y_top = float(np.max(sigma[finite], initial=0.0))
-        x_top = x_top * 1.25 if x_top > 0 else 1.0
-        y_top = max(y_top * 1.3, 0.05 * x_top) if y_top > 0 else x_top
-        major = finite & (
-            (mu_star >= minor_share * np.max(mu_star[finite], initial=0.0))
-            | (sigma >= minor_share * np.max(sigma[finite], initial=0.0))
-        )
-        major &= (mu_star > 0) | (sigma > 0)
-        ax.errorbar(
-            mu_star[finite],
-            sigma[finite],
-            xerr=conf[finite],
-            fmt="none",
-            ecolor="0.75",
-            elinewidth=1,
-            capsize=2,
-        )
-        ax.scatter(mu_star[major], sigma[major], color="tab:blue", zorder=3)
-        ax.scatter(mu_star[finite & ~major], sigma[finite & ~major], color="0.6", s=12, zorder=3)
-        diag = min(x_top, y_top)
-        ax.plot([0, diag], [0, diag], ls="--", color="0.5", lw=1, label="sigma = mu*")
-        order = [i for i in np.argsort(-mu_star) if major[i]]
-        for rank, i in enumerate(order):
-            ax.annotate(
-                _short(str(d["parameter"].iloc[i])),
-                (mu_star[i], sigma[i]),
-                xytext=(5, 5 if rank % 2 == 0 else -11),
-                textcoords="offset points",
-                fontsize=8,
-            )
-        minor = [
-            _short(str(d["parameter"].iloc[i])) for i in np.argsort(-mu_star) if finite[i] and not major[i]
-        ]
-        if minor:
-            text = "minor: " + ", ".join(minor)
-            ax.text(
-                0.0,
-                -0.2,
-                "\n".join(_wrap(text, 70)),
-                transform=ax.transAxes,
-                fontsize=7,
-                color="0.35",
-                va="top",
-            )
-        ax.set_xlim(0, x_top)
-        ax.set_ylim(0, y_top)
-        ax.set_title(kpi, fontsize=10)
-        ax.set_xlabel("mu*: mean |effect| of moving over the range", fontsize=8)
-        ax.set_ylabel("sigma: spread of the effect", fontsize=8)
-        ax.ticklabel_format(style="sci", axis="both", scilimits=(-3, 4))
-        ax.tick_params(labelsize=8)
-        ax.legend(loc="upper left", fontsize=7, frameon=False)
-        ax.grid(alpha=0.3)
-    for ax in axes.flat[len(kpis) :]:
-        ax.set_visible(False)
-    fig.suptitle(
-        "Morris screening: parameters to the right matter, those high up act nonlinearly or interact",
-        fontsize=11,
-    )
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(text, width) or [""]

@@ -1,0 +1,67 @@
+"""The dependency direction of simulation.experiments and simulation.viz (issue 6).
+
+- experiments imports viz only inside ``aggregation`` (to build the report when an aggregation ends);
+- viz imports from experiments only ``stats`` and ``folders`` (the statistics and the run-folder scanner);
+- only ``experiments.sweep`` imports the model, inside the function that runs a job;
+- importing the experiments (what every job of a sweep does) loads neither the model nor matplotlib.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "simulation"
+
+
+def imports(path: Path) -> list[tuple[str, bool]]:
+    """(imported module, at module level) for every import of a file; ``from simulation import x`` -> simulation.x."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top = {id(node) for node in tree.body}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(alias.name, id(node) in top) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.append((node.module, id(node) in top))
+            out += [(f"{node.module}.{alias.name}", id(node) in top) for alias in node.names]
+    return out
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((SRC / package).glob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("experiments"), ids=lambda p: p.name)
+def test_experiments_import_viz_only_to_build_the_report(path: Path) -> None:
+    for name, top_level in imports(path):
+        if name.startswith("simulation.viz"):
+            assert path.name == "aggregation.py" and not top_level, f"{path.name} imports {name}"
+        if name.startswith("simulation.sim.model"):
+            assert path.name == "sweep.py" and not top_level, f"{path.name} imports {name}"
+
+
+@pytest.mark.parametrize("path", modules("viz"), ids=lambda p: p.name)
+def test_viz_imports_only_the_statistics_and_the_scanner_of_experiments(path: Path) -> None:
+    allowed = ("simulation.experiments.stats", "simulation.experiments.folders")
+    for name, _ in imports(path):
+        if name.startswith("simulation.experiments"):
+            assert name.startswith(allowed), f"{path.name} imports {name}"
+        assert not name.startswith("simulation.sim.model"), f"{path.name} imports {name}"
+
+
+def test_importing_the_packages_loads_neither_the_model_nor_pyplot() -> None:
+    code = (
+        "import sys\n"
+        "import simulation.experiments\n"
+        "assert 'matplotlib' not in sys.modules, 'simulation.experiments imports matplotlib'\n"
+        "import simulation.viz.report_md\n"
+        "bad = [m for m in ('simulation.sim.model', 'matplotlib.pyplot') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
