@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean data
+.PHONY: run test lint bench clean data data-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); see .python-version")'
@@ -33,6 +33,11 @@ bench: $(STAMP)
 
 data: $(STAMP)
 	$(BIN)/python scripts/build_nievre.py
+	$(BIN)/python scripts/build_france.py
+
+# make data-check: rebuild the national extract in memory and name what differs from data/france/ (exit 1)
+data-check: $(STAMP)
+	$(BIN)/python scripts/build_france.py --check
 
 clean:
 	rm -rf $(VENV) results/runs results/sweeps

@@ -38,7 +38,8 @@ OPERATORS = ("public", "private", "association")
 ACTIVITIES = ("work", "mediation", "workshop")
 ALLOCATION_RULES = ("equal", "slots", "contacts", "shapley")
 SUBSIDY_RULES = ("none", "per_site", "deficit")
-TERRITORY_KINDS = ("synthetic", "nievre", "files")
+TERRITORY_KINDS = ("synthetic", "nievre", "files", "france")
+FRANCE_SERVICES_YEARS = (2020, 2024)
 PAIRINGS = ("paired", "independent")
 METHODS = ("compare", "morris")
 
@@ -111,9 +112,12 @@ class SyntheticConfig:
 class TerritoryConfig:
     """Which territory to run on. ``kind`` is set by the config group (synthetic, nievre, files)."""
 
-    kind: str = param("nievre", "synthetic | nievre | files", "", "", choices=TERRITORY_KINDS)
+    kind: str = param("nievre", "synthetic | nievre | files | france", "", "", choices=TERRITORY_KINDS)
     zones: str | None = param(None, "path of zones.csv (kind=files; nievre uses the built-in data/nievre/)", "", "")
     places: str | None = param(None, "path of places.csv (kind=files)", "", "")
+    departements: list[str] = param([], "INSEE departement codes (kind=france; exclusive with communes), e.g. [69] or [75, 92, 93, 94]", "codes", "data/france (INSEE)")
+    communes: list[str] = param([], "INSEE commune codes (kind=france), e.g. a city's arrondissements or an intercommunality", "codes", "data/france (INSEE)")
+    france_services: int = param(2020, "which France Services list (kind=france)", "year", "ANCT lists of 2020 and 1 August 2024", lo=2020, hi=2024, integer=True)
     intrazonal_km: dict[str, float] = kinds((1.0, 1.5, 2.0, 2.5), "mean trip length inside a zone when area is unknown", "km", "", lo=0, lo_open=True)
     car_share: dict[str, float] = kinds((0.75, 0.85, 0.92, 0.93), "car ownership where zones.csv gives none", "share", "INSEE RP households with a car", lo=0, hi=1)
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
@@ -493,6 +497,14 @@ def validate(cfg: SimConfig) -> None:
     if t.kind == "files":
         _check(bool(t.zones), "territory.zones", t.zones, "a path to zones.csv (territory=files)")
         _check(bool(t.places), "territory.places", t.places, "a path to places.csv (territory=files)")
+    if t.kind == "france":
+        _check(
+            bool(t.departements) != bool(t.communes),
+            "territory.departements" if not t.communes else "territory.communes",
+            list(t.departements or t.communes),
+            "territory.departements or territory.communes (one of them, not both) with territory=france",
+        )
+    _check(t.france_services in FRANCE_SERVICES_YEARS, "territory.france_services", t.france_services, "one of 2020, 2024 (the committed lists)")
     s = t.synthetic
     _check(s.cell_km <= s.size_km, "territory.synthetic.cell_km", s.cell_km, f"a number > 0 and <= {s.size_km}")
 

@@ -21,8 +21,8 @@ Any other text raises :class:`TimetableError` naming the offending token and wha
 or more consecutive days written as a range), and ``parse_timetable(format_timetable(m)) == m`` for every
 mask.
 
-France Services hours (:func:`parse_fs_hours`), MODEL.md 6: one cell of the 2020 file is one weekday as the
-site wrote it, e.g. ``8:30 - 12:00 / 13:30 - 17:00``. Each interval [start, end) opens
+France Services hours (:func:`parse_fs_hours`), MODEL.md 6: one cell of the 2020 or 2024 list is one weekday as
+the site wrote it, e.g. ``8:30 - 12:00 / 13:30 - 17:00``. Each interval [start, end) opens
 AM when it starts before 13:00, PM when it overlaps [13:00, 18:00), EV when it ends after 18:00.
 The reading rules, chosen from the 624 distinct texts of the national file, are in :func:`parse_fs_hours`.
 """
@@ -300,7 +300,7 @@ def _fs_parts(lo_start: int, hi_start: int, lo_end: int, hi_end: int) -> tuple[i
 
 
 def parse_fs_hours(text: str | None) -> tuple[int, bool]:
-    """Read one weekday cell of the France Services 2020 file.
+    """Read one weekday cell of the France Services 2020 or 2024 list.
 
     Rules (MODEL.md 6 and the texts of the national file):
 
@@ -310,6 +310,9 @@ def parse_fs_hours(text: str | None) -> tuple[int, bool]:
       ``9h30``, ``17 :00``; separators ``-``, ``/``, ``:`` or a space between the two ends; ``/``, ``-``,
       ``et`` or a space between intervals). Each interval opens AM if it starts before 13:00, PM if it
       overlaps [13:00, 18:00), EV if it ends after 18:00;
+    - ``00:00 - 00:00`` is an empty interval (the 2024 list writes it for a half-day without opening): it
+      opens nothing and the rest of the cell is read (``00:00 - 00:00 / 09:00 - 12:00`` is a morning;
+      ``00:00 - 00:00`` alone is closed, readable);
     - a time whose minutes were lost (``17:``) is read as 17:00-17:59; when that uncertainty could change a
       half-day (``14:00 - 18:``: EV or not), only the sure half-days are kept and the cell is not readable;
     - free text (``Sur RDV``, ``Semaines paires``, ``Après-midi sur RDV``, a wrong number such as ``113:30``),
@@ -364,6 +367,8 @@ def parse_fs_hours(text: str | None) -> tuple[int, bool]:
         return 0, False
     day = 0
     for (s_lo, s_hi), (e_lo, e_hi) in zip(times[0::2], times[1::2], strict=True):
+        if s_hi == 0 and e_hi == 0:
+            continue  # '00:00 - 00:00': the empty interval of the 2024 list's form (no opening), readable
         if e_hi <= s_lo:
             return day, False  # ends before it starts: stop reading here
         bits, certain = _fs_parts(s_lo, s_hi, e_lo, e_hi)

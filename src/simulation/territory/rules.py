@@ -11,6 +11,7 @@ column) and are the fields of :class:`PlaceRules`:
    towns; suburbs of the centre are served by its offices.
 3. *Post office*: every zone with at least ``post_office_adults`` (800) adults; ``providers = la_poste``;
    2 counters and ``Mon-Fri AM PM; Sat AM`` in centre/urban zones, else 1 counter and ``Mon-Fri AM; Sat AM``.
+   None when ``post_offices`` is False (the caller places the real ones, as the ``france`` source does).
 4. *Town hall*: every zone; public, 1 counter (no provider: scenarios may convert it), ``Mon-Fri AM`` in
    rural/periurban zones, ``Mon-Fri AM PM`` in centre/urban zones.
 5. *Library*: zones with at least ``library_adults`` (2,500) adults; public, ``Tue-Sat PM; Wed AM; Sat AM``,
@@ -58,6 +59,7 @@ class PlaceRules:
     secondary_office_min_km: float = 15.0  # and its minimum distance from the centre, km
     secondary_office_counters: tuple[int, int] = (1, 2)
     post_office_adults: int = 800
+    post_offices: bool = True  # rule 3; False when the caller places the real ones (territory source france)
     library_adults: int = 2500
     school_adults: int = 400
     coworking_centre: int = 2  # coworking spaces in the centre
@@ -179,8 +181,10 @@ def generate_places(
             c = counters_in(lo_hi)
             add(f"off_{p}_{zid}", zs, f"{p} office, {zname}", "provider_office", "public", "Mon-Fri AM PM",
                 counters=c, providers=[p], extra_m2=rules.m2_per_counter * c)  # fmt: skip
-        # 3. post office
-        if adults >= rules.post_office_adults:
+        # 3. post office (not when the caller places the real ones: rules.post_offices False)
+        if adults >= rules.post_office_adults and not rules.post_offices:
+            area("post_office", kind)  # its area's draw all the same: the other places' draws do not change
+        elif adults >= rules.post_office_adults:
             big = kind in town
             add(f"po_{zid}", zs, f"Post office, {zname}", "post_office", "public",
                 "Mon-Fri AM PM; Sat AM" if big else "Mon-Fri AM; Sat AM", counters=2 if big else 1,

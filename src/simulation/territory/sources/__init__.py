@@ -20,7 +20,7 @@ from simulation.territory.tables import Territory
 Source = Callable[[TerritoryConfig, Sequence[str], np.random.Generator], Territory]
 SOURCES: dict[str, Source] = {}
 # The modules that register the built-in sources (imported on first use, so that importing the package is cheap)
-BUILT_IN = ("files", "synthetic", "nievre")
+BUILT_IN = ("files", "synthetic", "nievre", "france")
 
 
 def register(kind: str) -> Callable[[Source], Source]:
