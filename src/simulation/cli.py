@@ -47,7 +47,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from simulation import experiments
+from simulation import experiments, resources
 from simulation.core.config import SimConfig, register_configs, to_config
 from simulation.core.errors import ConfigError, UserError
 from simulation.observe.console import kpi_table
@@ -55,8 +55,9 @@ from simulation.observe.outputs import SUMMARY, summary_dict, write_run
 from simulation.sim import model
 
 PROG = "lieux"
-# The repository's configs/ folder: the package is installed editable from a clone (src/simulation/cli.py).
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+# The configuration: the repository's configs/ folder, a package resource (simulation.resources).
+CONFIG_DIR = resources.configs_dir()
+CONFIG_PATH = "pkg://simulation.resources.configs"
 EXIT_USAGE = 2
 
 log = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def _remove_unfinished_hydra_folder() -> None:
         pass
 
 
-@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
+@hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="config")
 def _hydra_app(cfg: DictConfig) -> dict[str, Any] | None:
     try:
         return run_job(cfg)
@@ -265,8 +266,8 @@ def main(argv: list[str] | None = None) -> None:
             raise _experiments_error
         if not (CONFIG_DIR / "config.yaml").is_file():
             raise UserError(
-                f"configuration folder not found: {CONFIG_DIR / 'config.yaml'}; install the package in "
-                "editable mode from a clone of the repository (pip install -e .)"
+                f"configuration folder not found: {CONFIG_DIR / 'config.yaml'}; the installation is "
+                "incomplete (reinstall lieux-partages: pip install -e . in a clone, or pip install <wheel>)"
             )
         _hydra_app()
     except (UserError, HydraException, OmegaConfBaseException) as exc:

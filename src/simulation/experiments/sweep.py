@@ -47,6 +47,7 @@ import yaml
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from simulation import resources
 from simulation.core.config import ExperimentConfig, SimConfig, to_config
 from simulation.core.errors import ConfigError, UserError
 from simulation.experiments import screening
@@ -68,7 +69,7 @@ from simulation.observe.outputs import SUMMARY, is_finished
 
 # The repository's experiments/ folder (the package is installed editable from a clone:
 # src/simulation/experiments/sweep.py).
-EXPERIMENTS_DIR = Path(__file__).resolve().parents[3] / "experiments"
+EXPERIMENTS_DIR = resources.experiments_dir()
 INDEPENDENT_SEED_STRIDE = 1000  # pairing independent: seed = replicate + stride x (index of the scenario)
 
 

@@ -102,6 +102,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy.spatial import cKDTree
 
+from simulation import resources
 from simulation.core.config import TerritoryConfig, _default_providers
 from simulation.core.errors import ConfigError, InputFileError
 from simulation.core.timetable import DAYS, PARTS, parse_fs_hours, parse_timetable, week_from_days
@@ -109,7 +110,7 @@ from simulation.territory.rules import PlaceRules, generate_places
 from simulation.territory.sources import register
 from simulation.territory.tables import NETWORK_ID, POSTAL_PROVIDER, Territory, places_frame, zones_frame
 
-DATA_DIR = Path(__file__).resolve().parents[4] / "data" / "france"
+DATA_DIR = resources.data_dir("france")
 TABLES = ("communes", "france_services", "laposte")
 CITY_CODES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
 FS_YEARS = (2020, 2024)

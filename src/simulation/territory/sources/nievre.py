@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation import resources
 from simulation.core.config import TerritoryConfig
 from simulation.core.errors import InputFileError
 from simulation.territory.sources import register
 from simulation.territory.sources.files import read_places_csv, read_zones_csv
 from simulation.territory.tables import NETWORK_ID, PROVIDER_ENTRY, Territory
 
-DATA_DIR = Path(__file__).resolve().parents[4] / "data" / "nievre"
+DATA_DIR = resources.data_dir("nievre")
 
 
 def load_nievre(provider_ids: Sequence[str], data_dir: str | Path | None = None) -> Territory:

@@ -1,0 +1,99 @@
+"""Random channels: one stable stream per purpose, derived from the run's seed (MODEL.md section 8).
+
+Two kinds of randomness:
+
+* **Sequential streams** (:class:`numpy.random.Generator`) for things drawn once or in a fixed order that does
+  not depend on the scenario: the territory, the population, the arrival of needs and of makers' sessions.
+  Each purpose gets its own ``SeedSequence`` child, so adding draws to one purpose never shifts another.
+* **Counter-based draws** (:func:`uniform`, :func:`gumbel`) for choices and the capacity lottery: the random
+  number is a hash of (stream key, time, agent, alternative id). The noise an agent gets for a place therefore
+  does not depend on which other places exist, so adding a place in a scenario does not reshuffle anybody
+  else's draws (common random numbers across scenarios, in the spirit of ActivitySim's random channels).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+PURPOSES = ("territory", "population", "needs", "sessions", "work", "service", "workshop", "lottery")
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser, vectorised (wrapping uint64 arithmetic)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def stable_hash(text: str) -> np.uint64:
+    """A 64-bit hash of a string that is the same on every machine and Python run (unlike ``hash``)."""
+    return np.uint64(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
+
+
+def hash_ids(ids: list[str] | np.ndarray) -> np.ndarray:
+    """Stable uint64 ids of alternatives (e.g. place ids), for counter-based draws."""
+    return np.array([stable_hash(str(i)) for i in ids], dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class Streams:
+    """The random channels of one run.
+
+    Args:
+        seed: the run's seed (any integer >= 0).
+    """
+
+    seed: int
+
+    def generator(self, purpose: str) -> np.random.Generator:
+        """A fresh generator for a sequential purpose; the same purpose and seed give the same numbers."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown random purpose {purpose!r}; expected one of {PURPOSES}")
+        return np.random.default_rng(np.random.SeedSequence([self.seed, PURPOSES.index(purpose)]))
+
+    def key(self, purpose: str) -> np.uint64:
+        """The 64-bit key of a counter-based channel."""
+        if purpose not in PURPOSES:
+            raise ValueError(f"unknown random purpose {purpose!r}; expected one of {PURPOSES}")
+        state = np.random.SeedSequence([self.seed, PURPOSES.index(purpose)]).generate_state(1, np.uint64)
+        return np.uint64(state[0])
+
+
+def _hash_rows(key: np.uint64, time: int, agents: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = _mix(np.uint64(key) ^ (np.uint64(time) * _GOLDEN + np.uint64(0x632BE59BD9B4E019)))
+        return _mix(h ^ (agents.astype(np.uint64) * _GOLDEN + np.uint64(1)))
+
+
+def uniform(key: np.uint64, time: int, agents: np.ndarray, alts: np.ndarray | None = None) -> np.ndarray:
+    """Counter-based uniforms in (0, 1).
+
+    Args:
+        key: the channel key (:meth:`Streams.key`).
+        time: an integer clock (e.g. absolute slot or day).
+        agents: agent ids, shape [n].
+        alts: alternative ids (uint64), shape [n, k] or [k]; None for one draw per agent.
+
+    Returns:
+        Shape [n] without ``alts``, else [n, k].
+    """
+    h = _hash_rows(key, time, np.asarray(agents))
+    with np.errstate(over="ignore"):
+        if alts is not None:
+            a = np.asarray(alts, dtype=np.uint64)
+            h = _mix(h[:, None] ^ (a if a.ndim == 2 else a[None, :]))
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0)
+
+
+def gumbel(key: np.uint64, time: int, agents: np.ndarray, alts: np.ndarray) -> np.ndarray:
+    """Standard Gumbel noise for a multinomial logit, a function of (key, time, agent, alternative)."""
+    return -np.log(-np.log(uniform(key, time, agents, alts)))

@@ -1,0 +1,459 @@
+"""The sweep of an experiment: experiment files, their Hydra multirun, job folders, seeds, one job, the callback.
+
+An experiment is a file ``experiments/<name>.yaml`` holding an ``experiment:`` section
+(:class:`~simulation.core.config.ExperimentConfig`), ``seeds`` and any model key (``weeks``, ``population...``).
+:func:`register_experiments` stores each file in Hydra's ConfigStore as option ``<name>`` of the group
+``experiment`` (package ``_global_``), with the Hydra settings that turn the command ``lieux experiment=<name>``
+into a multirun:
+
+* ``hydra.mode: MULTIRUN`` and ``hydra.sweeper.params``: ``experiment.replicate=range(0,<seeds>)``, ``scenario``
+  over ``experiment.scenarios``, one dimension per ``experiment.grid`` key, and ``experiment.sample=range(0,n)``
+  for ``method: morris`` (``n`` from :func:`simulation.experiments.screening.n_samples`). The values are
+  interpolations resolved from the composed configuration, so ``seeds=N`` or ``experiment.scenarios=[...]`` on
+  the command line change the sweep.
+* ``hydra.sweep.dir``: the ``resume`` folder, else ``output.dir``, else ``results/<name>/<timestamp>``;
+  ``hydra.sweep.subdir``: ``runs/<scenario>_r<replicate>[_<key>=<value>...][_s<sample>]``
+  (:func:`simulation.experiments.folders.job_dirname`), a name that does not depend on the job number, so that a
+  resumed sweep finds its finished jobs again.
+* ``hydra.callbacks``: :class:`ExperimentCallback`, whose ``on_multirun_end`` aggregates in the driver process
+  whatever the launcher (basic, joblib, Ray, Submitit).
+
+The launcher is never chosen here: it belongs to the primary config or the command line
+(``hydra/launcher=joblib hydra.launcher.n_jobs=2``).
+
+Seeds (common random numbers). With ``pairing: paired`` the job of replicate ``r`` runs with ``seed = r`` for
+every scenario, so each scenario faces the same residents, needs and draws, and differences are taken seed by
+seed. With ``pairing: independent`` it runs with ``seed = r + 1000 x i`` where ``i`` is the scenario's index in
+``experiment.scenarios`` (:data:`INDEPENDENT_SEED_STRIDE`): no two scenarios share a seed (for fewer than 1000
+replicates), and differences are compared with Welch's interval. The ``seed`` key itself is ignored by
+experiments.
+
+This is the only module of :mod:`simulation.experiments` that runs the model (:func:`run_experiment_job`, which
+imports it when a job runs). Aggregation is :func:`simulation.experiments.aggregation.aggregate`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+
+from simulation import resources
+from simulation.core.config import ExperimentConfig, SimConfig, to_config
+from simulation.core.errors import ConfigError, UserError
+from simulation.experiments import screening
+from simulation.experiments.aggregation import SweepStatus, aggregate
+from simulation.experiments.folders import (
+    EXPERIMENT_FILE,
+    RUNS,
+    expected_jobs,
+    job_dirname,
+    n_morris_samples,
+    override_value,
+    read_experiment_file,
+    scenario_list,
+    select,
+    update_experiment_file,
+)
+from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.outputs import SUMMARY, is_finished
+
+# The repository's experiments/ folder (the package is installed editable from a clone:
+# src/simulation/experiments/sweep.py).
+EXPERIMENTS_DIR = resources.experiments_dir()
+INDEPENDENT_SEED_STRIDE = 1000  # pairing independent: seed = replicate + stride x (index of the scenario)
+
+
+class ExperimentAbort(BaseException):
+    """Stops a sweep before any job runs (bad experiment set-up).
+
+    Hydra turns exceptions raised in callbacks into warnings; this one derives from BaseException so that it
+    reaches :func:`simulation.cli.main`, which prints its message and exits 2.
+    """
+
+
+@dataclass
+class SweepState:
+    """The state of the last sweep of this process, read by :func:`simulation.cli.main` (exit status, messages).
+
+    Attributes:
+        last_status: what the last aggregation found (None before it ends).
+        current_folder: the results folder of the sweep under way (for the resume hint after Ctrl-C).
+        current_name: the experiment's name.
+    """
+
+    last_status: SweepStatus | None = None
+    current_folder: Path | None = None
+    current_name: str = ""
+
+    def reset(self) -> None:
+        """Forget the last sweep (a new command starts)."""
+        self.last_status = self.current_folder = None
+        self.current_name = ""
+
+
+state = SweepState()
+
+
+# --------------------------------------------------------------------------------------------------
+# Experiment files and their registration in Hydra's ConfigStore
+# --------------------------------------------------------------------------------------------------
+def available_experiments(folder: Path = EXPERIMENTS_DIR) -> list[str]:
+    """The experiment names (file stems of ``folder/*.yaml``), sorted."""
+    return sorted(p.stem for p in Path(folder).glob("*.yaml")) if Path(folder).is_dir() else []
+
+
+def load_experiment_file(path: Path) -> dict[str, Any]:
+    """Read an experiment file; ``experiment.name`` defaults to the file's stem.
+
+    Raises:
+        UserError: the file is not a YAML mapping.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("experiment", {}), dict):
+        raise UserError(f"{path}: expected a mapping with an 'experiment:' section")
+    if "hydra" in data:
+        raise UserError(
+            f"{path}: an experiment file cannot set 'hydra' (choose the launcher on the command line)"
+        )
+    data.setdefault("experiment", {})
+    data["experiment"].setdefault("name", path.stem)
+    return data
+
+
+def experiment_node(data: dict[str, Any]) -> dict[str, Any]:
+    """The ConfigStore node of an experiment: the file's content plus the Hydra settings of its multirun.
+
+    Args:
+        data: the experiment file's content (:func:`load_experiment_file`).
+    """
+    grid = data.get("experiment", {}).get("grid", {}) or {}
+    params: dict[str, str] = {
+        "experiment.replicate": "range(0,${seeds})",
+        "scenario": "${lieux_sweep_scenarios:}",
+    }
+    for key in grid:
+        params[key] = "${lieux_sweep_grid:'" + str(key) + "'}"
+    params["experiment.sample"] = "${lieux_sweep_samples:}"
+    hydra_part = {
+        "mode": "MULTIRUN",
+        "sweep": {
+            "dir": "${or_default:${resume},${or_default:${output.dir},"
+            "'results/${experiment.name}/${now:%Y-%m-%d_%H-%M-%S_%f}'}}",
+            "subdir": RUNS + "/${lieux_job_dir:}",
+        },
+        "sweeper": {"params": params},
+        "callbacks": {"lieux_experiment": {"_target_": "simulation.experiments.sweep.ExperimentCallback"}},
+    }
+    node = dict(data)
+    node.setdefault("output", {})
+    node["output"] = {"progress": False, **(node["output"] or {})}  # one line per job instead of bars
+    node["hydra"] = hydra_part
+    return node
+
+
+def register_experiments(folder: Path = EXPERIMENTS_DIR) -> list[str]:
+    """Store every ``folder/*.yaml`` in Hydra's ConfigStore as group ``experiment``, package ``_global_``.
+
+    Returns:
+        The names registered.
+    """
+    from hydra.core.config_store import ConfigStore
+
+    cs = ConfigStore.instance()
+    names = available_experiments(folder)
+    for name in names:
+        node = experiment_node(load_experiment_file(Path(folder) / f"{name}.yaml"))
+        cs.store(group="experiment", name=name, node=node, package="_global_")
+    return names
+
+
+# --------------------------------------------------------------------------------------------------
+# Sweep dimensions and job folders (OmegaConf resolvers used by the nodes above)
+# --------------------------------------------------------------------------------------------------
+def _sweep_scenarios(*, _root_: DictConfig) -> str:
+    scenarios = list(OmegaConf.select(_root_, "experiment.scenarios") or [])
+    if not scenarios:
+        return str(OmegaConf.select(_root_, "hydra.runtime.choices.scenario") or _root_.scenario.name)
+    return ",".join(str(s) for s in scenarios)
+
+
+def _sweep_grid(key: str, *, _root_: DictConfig) -> str:
+    values = OmegaConf.select(_root_, "experiment.grid")[key]
+    if not OmegaConf.is_list(values) and not isinstance(values, list | tuple):
+        values = [values]
+    return ",".join(override_value(v) for v in values)
+
+
+def _sweep_samples(*, _root_: DictConfig) -> str:
+    if OmegaConf.select(_root_, "experiment.method") != "morris":
+        return "-1"
+    return f"range(0,{n_morris_samples(_experiment_from(_root_))})"
+
+
+def _job_dir(*, _root_: DictConfig) -> str:
+    exp = _root_.experiment
+    grid = {str(k): OmegaConf.select(_root_, str(k)) for k in (exp.grid or {})}
+    return job_dirname(str(_root_.scenario.name), int(exp.replicate), int(exp.sample), grid)
+
+
+def register_resolvers() -> None:
+    """Register the resolvers of the experiment nodes (idempotent)."""
+    for name, fn in (
+        ("lieux_sweep_scenarios", _sweep_scenarios),
+        ("lieux_sweep_grid", _sweep_grid),
+        ("lieux_sweep_samples", _sweep_samples),
+        ("lieux_job_dir", _job_dir),
+    ):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
+
+
+register_resolvers()
+
+
+def _experiment_from(node: DictConfig) -> ExperimentConfig:
+    data = OmegaConf.to_container(node.experiment, resolve=True)
+    merged = OmegaConf.merge(OmegaConf.structured(ExperimentConfig), data)
+    obj = OmegaConf.to_object(merged)
+    assert isinstance(obj, ExperimentConfig)
+    return obj
+
+
+def check_setup(cfg: SimConfig) -> None:
+    """Check what only makes sense for a whole experiment (the schema checks the rest).
+
+    Raises:
+        ConfigError: no scenario other than the baseline, baseline not compared, unknown KPI, Morris without
+            parameters or with several scenarios.
+    """
+    exp = cfg.experiment
+    scenarios = scenario_list(cfg)
+    if len(set(scenarios)) != len(scenarios):
+        raise ConfigError("experiment.scenarios", f"got {scenarios}, expected distinct scenario names")
+    unknown = [k for k in exp.kpis if k not in KPI_NAMES]
+    if unknown:
+        raise ConfigError("experiment.kpis", f"got {unknown}, expected KPIs among {', '.join(KPI_NAMES)}")
+    for key, values in exp.grid.items():
+        if not isinstance(values, list | tuple) or not values:
+            raise ConfigError(
+                f"experiment.grid.{key}", f"got {values!r}, expected a non-empty list of values"
+            )
+    if exp.method == "compare":
+        if exp.baseline not in scenarios:
+            raise ConfigError("experiment.baseline", f"got {exp.baseline!r}, expected one of {scenarios}")
+        if len(scenarios) < 2:
+            raise ConfigError("experiment.scenarios", f"got {scenarios}, expected the baseline and another")
+    else:
+        if not exp.parameters:
+            raise ConfigError(
+                "experiment.parameters", "got none, expected {dotted.key: [low, high]} (morris)"
+            )
+        if len(scenarios) != 1:
+            raise ConfigError("experiment.scenarios", f"got {scenarios}, expected one scenario (morris)")
+
+
+# --------------------------------------------------------------------------------------------------
+# One job
+# --------------------------------------------------------------------------------------------------
+def effective_seed(exp: ExperimentConfig, scenario: str, replicate: int) -> int:
+    """The seed a job runs with (see the module docstring: common random numbers).
+
+    Args:
+        exp: the experiment section.
+        scenario: the job's scenario.
+        replicate: the job's replicate (0-based).
+
+    Returns:
+        ``replicate`` when paired; ``replicate + 1000 x (index of the scenario)`` when independent.
+    """
+    if exp.pairing == "paired":
+        return int(replicate)
+    scenarios = list(exp.scenarios) or [scenario]
+    if scenario not in scenarios:
+        raise ConfigError("experiment.scenarios", f"scenario {scenario!r} is not one of {scenarios}")
+    return int(replicate) + INDEPENDENT_SEED_STRIDE * scenarios.index(scenario)
+
+
+def job_config(cfg: SimConfig) -> SimConfig:
+    """The configuration a job runs: its effective seed and, for Morris, its sample point (re-validated)."""
+    exp = cfg.experiment
+    overrides: dict[str, Any] = {"seed": effective_seed(exp, cfg.scenario.name, exp.replicate)}
+    if exp.method == "morris":
+        if exp.sample < 0:
+            raise ConfigError("experiment.sample", f"got {exp.sample}, expected a Morris sample index >= 0")
+        overrides.update(screening.sample_overrides(exp, exp.sample))
+    return to_config(cfg, **overrides)
+
+
+def run_experiment_job(
+    cfg: SimConfig, folder: Path | str, scenario_choice: str | None = None
+) -> dict[str, Any]:
+    """Run one job of an experiment into ``folder``, unless the folder already holds a finished run.
+
+    Args:
+        cfg: the job's validated configuration (with ``experiment.replicate`` / ``experiment.sample`` set).
+        folder: the job's folder (``<results>/runs/<job dir>``).
+        scenario_choice: the scenario option Hydra composed (checked against ``scenario.name``).
+
+    Returns:
+        The job's summary (read back from ``summary.json`` when skipped).
+    """
+    from simulation import model
+    from simulation.observe.outputs import summary_dict, write_run
+
+    folder = Path(folder)
+    label = f"{folder.parent.name}/{folder.name}"
+    if is_finished(folder):
+        print(f"{label}: complete, skipped", flush=True)
+        return json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+    if scenario_choice is not None and scenario_choice != cfg.scenario.name:
+        raise ConfigError(
+            "scenario.name",
+            f"the scenario file {scenario_choice}.yaml is named {cfg.scenario.name!r}; experiments identify "
+            "scenarios by name, so it must be named after its file",
+        )
+    job_cfg = job_config(cfg)
+    start = time.perf_counter()
+    result = model.run(job_cfg, progress=job_cfg.output.progress)
+    result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
+    write_run(result, job_cfg, folder)
+    summary = summary_dict(result, job_cfg)
+    print(
+        f"{label}: done (seed {job_cfg.seed}, {time.perf_counter() - start:.1f} s, "
+        f"person_km_total {summary.get('person_km_total', float('nan')):,.0f})",
+        flush=True,
+    )
+    return summary
+
+
+# --------------------------------------------------------------------------------------------------
+# The Hydra callback and the record of the set-up
+# --------------------------------------------------------------------------------------------------
+def write_experiment_file(folder: Path | str, cfg: SimConfig, command: str, overrides: Sequence[str]) -> Path:
+    """Write (or, on resume, extend) ``experiment.yaml``: the resolved experiment, its set-up and the command.
+
+    Args:
+        folder: the results folder.
+        cfg: the experiment's validated configuration.
+        command: the command line.
+        overrides: the command line's overrides (recorded; a resume warns when they differ).
+    """
+    from simulation.core.config import as_dict
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    old = read_experiment_file(folder)  # on resume: keep the first command and overrides, add an invocation
+    invocations = list(old.get("invocations", []))
+    invocations.append({"started": datetime.now().isoformat(timespec="seconds"), "command": command})
+    data = as_dict(cfg)
+    record = {
+        "experiment": {k: v for k, v in data["experiment"].items() if k not in ("replicate", "sample")},
+        "seeds": cfg.seeds,
+        "territory": cfg.territory.kind,
+        "weeks": cfg.weeks,
+        "warmup_weeks": cfg.warmup_weeks,
+        "sample_rate": cfg.population.sample_rate,
+        "command": old.get("command", command),
+        "overrides": list(old.get("overrides", overrides)),
+        "invocations": invocations,
+    }
+    return update_experiment_file(folder, record)
+
+
+def sim_config_of(config: DictConfig) -> SimConfig:
+    """The validated SimConfig of a composed Hydra config (its ``hydra`` node left out)."""
+    keys = [k for k in config.keys() if k != "hydra"]
+    data = OmegaConf.to_container(OmegaConf.masked_copy(config, keys), resolve=True)
+    assert isinstance(data, dict)
+    return to_config(data)  # type: ignore[arg-type]
+
+
+class ExperimentCallback(Callback):
+    """Hydra callback of experiments: checks and records the set-up, then aggregates after the sweep.
+
+    Both hooks run in the driver process, whatever the launcher. Errors of the user's input stop the sweep
+    before any job (:class:`ExperimentAbort`).
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Validate the experiment, check the resume folder, write ``experiment.yaml``."""
+        state.last_status = None
+        try:
+            cfg = sim_config_of(config)
+            check_setup(cfg)
+            _add_grid_params(config, cfg)
+            folder = Path(str(config.hydra.sweep.dir))
+            if cfg.resume:
+                _check_resume(folder, cfg, list(config.hydra.overrides.task))
+            task = [str(o) for o in config.hydra.overrides.task]
+            hydra_ov = [str(o) for o in config.hydra.overrides.hydra if not str(o).startswith("hydra.mode=")]
+            command = " ".join(["lieux", *task, *hydra_ov])
+            write_experiment_file(folder, cfg, command, [o for o in task if not o.startswith("resume=")])
+            state.current_folder, state.current_name = folder, cfg.experiment.name
+            n = len(expected_jobs(cfg))
+            done = sum(is_finished(folder / RUNS / j) for j in expected_jobs(cfg)) if cfg.resume else 0
+            print(
+                f"experiment {cfg.experiment.name}: {n} jobs ({done} already complete) in {folder}",
+                flush=True,
+            )
+        except UserError as exc:
+            raise ExperimentAbort(str(exc)) from None
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Aggregate the results folder (:func:`aggregate`)."""
+        try:
+            cfg = sim_config_of(config)
+            state.last_status = aggregate(Path(str(config.hydra.sweep.dir)), cfg)
+        except UserError as exc:
+            raise ExperimentAbort(str(exc)) from None
+
+
+def _add_grid_params(config: DictConfig, cfg: SimConfig) -> None:
+    """Sweep the grid keys given on the command line too (the file's are in the node already).
+
+    The sweeper is instantiated from this same config after ``on_multirun_start``, so it sees them.
+    """
+    params = config.hydra.sweeper.params
+    missing = [key for key in cfg.experiment.grid if key not in params]
+    if missing:
+        with read_write(config), open_dict(config):
+            for key in missing:
+                params[key] = ",".join(override_value(v) for v in cfg.experiment.grid[key])
+
+
+def _check_resume(folder: Path, cfg: SimConfig, task_overrides: list[str]) -> None:
+    """Check that ``folder`` holds the same experiment; warn when the overrides differ from the first run's."""
+    if not folder.is_dir():
+        raise UserError(f"resume folder not found: {folder}")
+    path = folder / EXPERIMENT_FILE
+    if not path.is_file():
+        raise UserError(
+            f"resume folder {folder} has no {EXPERIMENT_FILE}: it is not the results folder of an experiment"
+        )
+    old = read_experiment_file(folder)
+    old_name = select(old, "experiment.name")
+    if old_name != cfg.experiment.name:
+        raise UserError(f"resume folder {folder} holds experiment {old_name!r}, not {cfg.experiment.name!r}")
+    now = sorted(o for o in task_overrides if not str(o).startswith("resume="))
+    before = sorted(old.get("overrides", []))
+    if now != before:
+        print(
+            f"warning: resuming with other overrides than the first run ({' '.join(before) or 'none'}); jobs "
+            "already complete keep their results",
+            file=sys.stderr,
+            flush=True,
+        )

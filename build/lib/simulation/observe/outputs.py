@@ -1,0 +1,223 @@
+"""Writing and reading a run folder (MODEL.md section 9).
+
+A finished run folder holds::
+
+    summary.json    the KPIs of metrics.KPI_NAMES plus scenario, seed, weeks, n_residents, n_workers,
+                    n_makers, runtime_s (NaN written as null); written LAST, it marks the run as finished
+    slots.parquet   one row per place, week, day, slot and activity (if output.slots)
+    places.csv, providers.csv, zones.csv, periods.csv
+    config.yaml     the resolved configuration
+    notes.txt       what the run had to report (only when there is something)
+
+Atomic writing: every file is first written into a hidden temporary sibling folder ``.<name>.<random>.tmp``
+on the same file system. If the run folder does not exist yet, the temporary folder is renamed into place in
+one step. If it already exists (Hydra creates the run folder and writes ``.hydra/`` and its log there before
+the job starts), an old ``summary.json`` is removed first, then each file is moved in with ``os.replace``
+(atomic per file), ``summary.json`` last. Either way an interrupted run never leaves a folder with a
+``summary.json`` next to incomplete or stale tables; :func:`is_finished` tests for the marker.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from simulation.core.config import SimConfig, as_dict
+from simulation.core.errors import InputFileError
+from simulation.observe.metrics import KPI_NAMES
+
+
+@dataclass
+class RunResult:
+    """What one run produces (:func:`simulation.model.run`).
+
+    Attributes:
+        summary: the KPIs of metrics.KPI_NAMES plus scenario, seed, weeks, n_residents, n_workers, n_makers, runtime_s.
+        tables: ``slots``, ``places``, ``providers``, ``zones``, ``periods`` as tidy DataFrames.
+        notes: what the run had to report (unreadable opening hours, scenario log, closures...).
+    """
+
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+
+
+SUMMARY = "summary.json"
+CONFIG = "config.yaml"
+NOTES = "notes.txt"
+TABLES: tuple[str, ...] = ("slots", "places", "providers", "zones", "periods")
+# The order of the first keys of summary.json; the KPIs follow in KPI_NAMES order, then anything else.
+SUMMARY_HEAD: tuple[str, ...] = (
+    "scenario",
+    "seed",
+    "weeks",
+    "n_residents",
+    "n_workers",
+    "n_makers",
+    "runtime_s",
+)
+
+
+def _table_file(name: str) -> str:
+    return f"{name}.parquet" if name == "slots" else f"{name}.csv"
+
+
+# Every file write_run may create; stale ones from an earlier run in the same folder are removed.
+OUTPUT_FILES: tuple[str, ...] = (SUMMARY, CONFIG, NOTES) + tuple(_table_file(t) for t in TABLES)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON data from numpy/pandas values; NaN and infinities become None (null).
+
+    Args:
+        value: a scalar, a mapping, a sequence or an array.
+
+    Returns:
+        Nested dicts, lists, str, int, float, bool and None only.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+def summary_dict(result: RunResult, cfg: SimConfig) -> dict[str, Any]:
+    """The content of summary.json: the run's summary in a fixed key order, completed from the config.
+
+    Args:
+        result: the run's result.
+        cfg: the configuration of the run (fills ``scenario``, ``seed`` and ``weeks`` if the model did not).
+
+    Returns:
+        A JSON-ready dict.
+    """
+    raw = dict(result.summary)
+    raw.setdefault("scenario", cfg.scenario.name)
+    raw.setdefault("seed", cfg.seed)
+    raw.setdefault("weeks", cfg.weeks)
+    order = [k for k in SUMMARY_HEAD if k in raw] + [k for k in KPI_NAMES if k in raw]
+    order += [k for k in raw if k not in order]
+    return {k: jsonable(raw[k]) for k in order}
+
+
+def _write_files(result: RunResult, cfg: SimConfig, folder: Path) -> list[str]:
+    """Write every output into ``folder``; return the file names, summary.json last."""
+    names: list[str] = []
+    for name, table in result.tables.items():
+        if not name.isidentifier():
+            raise ValueError(f"table name {name!r} is not a plain identifier")
+        if name == "slots" and not cfg.output.slots:
+            continue
+        file = _table_file(name)
+        if file.endswith(".parquet"):
+            table.to_parquet(folder / file, index=False)
+        else:
+            table.to_csv(folder / file, index=False)
+        names.append(file)
+    with open(folder / CONFIG, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(as_dict(cfg), fh, sort_keys=False, allow_unicode=True)
+    names.append(CONFIG)
+    if result.notes:
+        (folder / NOTES).write_text("\n".join(str(n) for n in result.notes) + "\n", encoding="utf-8")
+        names.append(NOTES)
+    text = json.dumps(summary_dict(result, cfg), indent=2, allow_nan=False, ensure_ascii=False)
+    (folder / SUMMARY).write_text(text + "\n", encoding="utf-8")
+    names.append(SUMMARY)
+    return names
+
+
+def write_run(result: RunResult, cfg: SimConfig, folder: Path | str) -> Path:
+    """Write a run's outputs into ``folder`` atomically (see the module docstring).
+
+    Args:
+        result: what :func:`simulation.sim.model.run` returned.
+        cfg: the validated configuration of the run.
+        folder: the run folder; created if needed, may already exist (Hydra's run folder).
+
+    Returns:
+        The run folder.
+    """
+    folder = Path(folder).absolute()
+    if folder.exists() and not folder.is_dir():
+        raise InputFileError(str(folder), "the output folder is a file; expected a folder (output.dir)")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        names = _write_files(result, cfg, tmp)
+        if not folder.exists():
+            try:
+                os.rename(tmp, folder)  # one atomic step: the folder appears complete
+                return folder
+            except OSError:  # created meanwhile by someone else: move the files in one by one
+                folder.mkdir(parents=True, exist_ok=True)
+        (folder / SUMMARY).unlink(missing_ok=True)  # the folder no longer looks finished
+        for stale in OUTPUT_FILES:
+            if stale not in names:
+                (folder / stale).unlink(missing_ok=True)
+        for name in names:  # summary.json is last
+            os.replace(tmp / name, folder / name)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def is_finished(folder: Path | str) -> bool:
+    """Whether ``folder`` holds a finished run (its ``summary.json`` marker)."""
+    return (Path(folder) / SUMMARY).is_file()
+
+
+def read_run(folder: Path | str) -> dict[str, Any]:
+    """Load a finished run folder.
+
+    Args:
+        folder: a folder written by :func:`write_run`.
+
+    Returns:
+        A dict with ``folder`` (Path), ``summary`` (dict), ``tables`` (name -> DataFrame, for the tables
+        present), ``config`` (dict, the resolved configuration) and ``notes`` (list of str).
+
+    Raises:
+        InputFileError: the folder has no summary.json (not a run, or an unfinished one) or it is unreadable.
+    """
+    folder = Path(folder)
+    summary_path = folder / SUMMARY
+    if not summary_path.is_file():
+        raise InputFileError(str(summary_path), "missing; expected a finished run folder written by lieux")
+    try:
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputFileError(str(summary_path), f"unreadable JSON ({exc})") from None
+    tables: dict[str, pd.DataFrame] = {}
+    for name in TABLES:
+        path = folder / _table_file(name)
+        if path.is_file():
+            tables[name] = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    config_path = folder / CONFIG
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    notes_path = folder / NOTES
+    notes = notes_path.read_text(encoding="utf-8").splitlines() if notes_path.is_file() else []
+    return {"folder": folder, "summary": summary, "tables": tables, "config": config, "notes": notes}

@@ -1,0 +1,126 @@
+"""Scenarios: the baseline plus declarative interventions (docs/ODD.md section 7).
+
+A scenario's ``interventions`` is a list of YAML mappings, each with an ``op`` key naming a registered
+operation (:mod:`simulation.scenarios.ops`, one module each: ``convert``, ``open_offhours``, ``add_places``,
+``close``, ``set``). :func:`parse_interventions` turns them into typed, frozen operations, checking every key,
+type, timetable, activity, provider, origin and zone kind; it raises :class:`~simulation.core.errors.ConfigError`
+naming the key path (``scenario.interventions[2].select.origin``) and what was expected. :func:`apply_scenario`
+applies them in order to copies of the territory and configuration. Each operation's module documents its keys;
+selectors are in :mod:`simulation.scenarios.selectors`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import OmegaConf
+
+from simulation.core.config import ScenarioConfig, SimConfig
+from simulation.scenarios.base import OPS, Operation, ScenarioState, register
+from simulation.scenarios.ops.add_places import AddPlaces
+from simulation.scenarios.ops.close import Close
+from simulation.scenarios.ops.convert import Convert
+from simulation.scenarios.ops.offhours import OffhoursActivity, OpenOffhours
+from simulation.scenarios.ops.set_values import Set
+from simulation.scenarios.parsing import fail, mapping, plain
+from simulation.scenarios.selectors import Selector, ZoneSelector, select_places, select_zones
+
+if TYPE_CHECKING:
+    from simulation.territory import Territory
+
+Intervention = Operation
+
+__all__ = [
+    "OPS",
+    "AddPlaces",
+    "Close",
+    "Convert",
+    "Intervention",
+    "OffhoursActivity",
+    "OpenOffhours",
+    "Operation",
+    "ScenarioState",
+    "Selector",
+    "Set",
+    "ZoneSelector",
+    "apply_scenario",
+    "parse_interventions",
+    "register",
+    "select_places",
+    "select_zones",
+]
+
+
+def parse_interventions(
+    scenario: ScenarioConfig, provider_ids: Sequence[str] | None = None
+) -> list[Operation]:
+    """Validate the scenario's YAML entries and turn them into typed interventions.
+
+    Args:
+        scenario: the scenario configuration (its ``interventions`` are mappings with an ``op`` key).
+        provider_ids: the known providers; when given, permanences naming another id are errors.
+
+    Returns:
+        One operation per entry, in order.
+
+    Raises:
+        ConfigError: naming the key path (``scenario.interventions[2].select.origin``) and what was expected.
+    """
+    entries = plain(scenario.interventions)
+    if entries is None:
+        return []
+    if not isinstance(entries, list | tuple):
+        raise fail("scenario.interventions", entries, "a list of operations")
+    out: list[Operation] = []
+    for i, raw in enumerate(entries):
+        key = f"scenario.interventions[{i}]"
+        entry = mapping(plain(raw), key, what="a mapping with an 'op' key (" + ", ".join(sorted(OPS)) + ")")
+        op = entry.get("op")
+        if op not in OPS:
+            raise fail(f"{key}.op", op, "one of " + ", ".join(sorted(OPS)))
+        cls = OPS[op]
+        mapping(entry, key, cls.keys)
+        out.append(cls.parse(entry, key, provider_ids))
+    return out
+
+
+def apply_scenario(
+    territory: Territory,
+    cfg: SimConfig,
+    provider_ids: Sequence[str],
+    context: dict[str, Any] | None = None,
+) -> tuple[Territory, SimConfig, list[str]]:
+    """Apply ``cfg.scenario``'s interventions, in order, to copies of the territory and configuration.
+
+    Args:
+        territory: the baseline territory (not modified).
+        cfg: the validated configuration (not modified); ``cfg.scenario`` holds the interventions.
+        provider_ids: the providers' ids (permanences must name one of them).
+        context: what else operations may read (e.g. ``travel``: zone-to-zone travel times, for siting).
+
+    Returns:
+        The new territory (places updated, same zones), the new configuration (after ``set``) and a log, one
+        line per intervention, saying what changed (or that a selector matched nothing).
+
+    Raises:
+        ConfigError: a malformed intervention, an unknown place or zone id listed explicitly, a ``set`` whose
+            result does not validate, or ``open_offhours`` without ``policy.sharing_clause: true``.
+    """
+    interventions = parse_interventions(cfg.scenario, provider_ids)
+    zones = territory.zones
+    places = territory.places.copy(deep=True)
+    # A deep copy of a DataFrame does not copy the Python objects in its cells: copy the permanence dicts so
+    # that editing them never reaches the caller's territory.
+    places["permanences"] = places["permanences"].map(lambda d: dict(d) if isinstance(d, Mapping) else {})
+    new_cfg = OmegaConf.to_object(OmegaConf.structured(cfg))  # a deep copy
+    assert isinstance(new_cfg, SimConfig)
+    state = ScenarioState(zones, places, new_cfg, tuple(provider_ids), context=dict(context or {}))
+    log = [iv.apply(state) for iv in interventions]
+    for check in state.checks:
+        check(state)
+    new_territory = dataclasses.replace(
+        territory, zones=zones.copy(deep=True), places=state.places, notes=list(territory.notes)
+    )
+    return new_territory, state.cfg, log

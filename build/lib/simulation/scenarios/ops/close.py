@@ -1,0 +1,37 @@
+"""``close``: remove the selected places before the run. Key: ``select`` (required)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from simulation.scenarios.base import Operation, ScenarioState, register
+from simulation.scenarios.parsing import required
+from simulation.scenarios.selectors import Selector, count_by_origin, select_places, selector
+
+
+@register
+@dataclass(frozen=True)
+class Close(Operation):
+    """Remove the selected places before the run."""
+
+    op = "close"
+    keys = ("op", "select")
+
+    select: Selector
+    key: str = "scenario.interventions[?]"
+
+    @classmethod
+    def parse(cls, entry: dict[str, Any], key: str, provider_ids: Sequence[str] | None) -> Close:
+        """Check a ``close`` entry."""
+        return cls(selector(required(entry, "select", key), f"{key}.select"), key)
+
+    def apply(self, state: ScenarioState) -> str:
+        """Drop the selected places from the table."""
+        idx = select_places(self.select, state.zones, state.places, f"{self.key}.select")
+        if idx.empty:
+            return "close: the selector matched no place (nothing closed)"
+        msg = f"close: {len(idx)} places removed ({count_by_origin(state.places.loc[idx, 'origin'])})"
+        state.places = state.places.drop(index=idx).reset_index(drop=True)
+        return msg

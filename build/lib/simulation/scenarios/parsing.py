@@ -1,0 +1,127 @@
+"""Parsing helpers of scenario entries: each checks one value and raises ConfigError naming its key path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from simulation.core.errors import ConfigError
+from simulation.core.timetable import FULL_WEEK, TimetableError, format_timetable, parse_timetable
+
+
+def plain(value: Any) -> Any:
+    """OmegaConf containers (what Hydra gives) to plain dicts and lists."""
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
+
+
+def fail(key: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(key, f"got {value!r}, expected {expected}")
+
+
+def mapping(value: Any, key: str, allowed: Sequence[str] | None = None, what: str = "a mapping") -> dict:
+    if not isinstance(value, Mapping):
+        raise fail(key, value, what)
+    for k in value:
+        if not isinstance(k, str):
+            raise fail(key, k, "string keys")
+        if allowed is not None and k not in allowed:
+            raise ConfigError(f"{key}.{k}", f"unknown key; allowed keys: {', '.join(allowed)}")
+    return dict(value)
+
+
+def string(value: Any, key: str, choices: Sequence[str] | None = None) -> str:
+    if not isinstance(value, str):
+        raise fail(key, value, "a string")
+    if choices is not None and value not in choices:
+        raise fail(key, value, "one of " + ", ".join(choices))
+    return value
+
+
+def str_list(value: Any, key: str, choices: Sequence[str] | None = None) -> tuple[str, ...]:
+    # A single string is accepted for a one-element list: `origin: post_office` reads naturally in YAML.
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not items:
+        raise fail(key, value, "a string or a non-empty list of strings")
+    for i, item in enumerate(items):
+        string(item, f"{key}[{i}]", choices)
+    return tuple(items)
+
+
+def integer(value: Any, key: str, lo: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise fail(key, value, f"an integer >= {lo}")
+    return value
+
+
+def number(value: Any, key: str, lo: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < lo:
+        raise fail(key, value, f"a number >= {lo}")
+    return float(value)
+
+
+def boolean(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise fail(key, value, "true or false")
+    return value
+
+
+def timetable(value: Any, key: str) -> int:
+    """A timetable string (``Mon-Fri AM PM; Sat AM``) or an int mask of the 21 slots."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= FULL_WEEK:
+            raise fail(key, value, f"a timetable such as 'Mon-Fri AM PM' or a mask from 0 to {FULL_WEEK}")
+        return value
+    if not isinstance(value, str):
+        raise fail(key, value, "a timetable such as 'Mon-Fri AM PM; Sat AM'")
+    try:
+        return int(parse_timetable(value))
+    except TimetableError as exc:
+        raise ConfigError(key, f"malformed timetable {value!r}: {exc}") from None
+
+
+def fmt(mask: int) -> str:
+    return format_timetable(int(mask)) or "no slot"
+
+
+def permanences(
+    value: Any, key: str, provider_ids: Sequence[str] | None, within: int | None
+) -> dict[str, int]:
+    perms = mapping(value, key, what="a mapping {provider id: timetable}")
+    out: dict[str, int] = {}
+    for pid, tt in perms.items():
+        if pid == "france_services":
+            raise ConfigError(f"{key}.{pid}", "the partner network is not a provider: use 'network: true'")
+        if provider_ids is not None and pid not in provider_ids:
+            raise ConfigError(f"{key}.{pid}", "unknown provider; expected one of " + ", ".join(provider_ids))
+        mask = timetable(tt, f"{key}.{pid}")
+        if within is not None and mask & ~within:
+            raise ConfigError(
+                f"{key}.{pid}",
+                f"the permanence {fmt(mask)!r} has slots outside opening_mediation {fmt(within)!r}",
+            )
+        out[pid] = mask
+    return out
+
+
+def required(d: dict, name: str, key: str) -> Any:
+    if name not in d or d[name] is None:
+        raise ConfigError(f"{key}.{name}", "missing; this operation requires it")
+    return d[name]
+
+
+def flatten(d: Mapping, key: str, prefix: str = "") -> dict[str, Any]:
+    """``{policy: {price_day_eur: 10}}`` and ``{policy.price_day_eur: 10}`` both give the dotted form."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if not isinstance(k, str):
+            raise fail(key, k, "string keys")
+        if isinstance(v, Mapping) and v:
+            out.update(flatten(v, key, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out

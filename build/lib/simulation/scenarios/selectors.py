@@ -1,0 +1,200 @@
+"""Selectors: which zones (``at``) and which places (``select``) an intervention acts on.
+
+Selectors pick places; every criterion given must hold: ``origin``, ``operator``, ``label``, ``place_id``,
+``zone`` (zone ids), ``zone_kind`` (lists; a single string is accepted), ``min_zone_population``,
+``max_zone_population`` (adults), ``exclude_zones_with_label`` (skip zones that have a place with that label,
+e.g. ``france_services``), ``exclude_zones_with_origin``, ``exclude_zones_with_activity`` (skip zones that have
+a place with that capacity, e.g. ``work``), ``one_per_zone`` (keep one place per zone, the first of ``prefer``,
+an origin order), ``limit`` (keep at most this many, largest zones first). The zone selector ``at`` takes the
+zone criteria and ``limit`` (zones). A selector that matches nothing is logged, not an error (scenarios must
+run on any territory); an unknown ``place_id`` or ``zone`` listed explicitly is an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from simulation.core.config import ACTIVITIES, OPERATORS, ORIGINS, ZONE_KINDS
+from simulation.core.errors import ConfigError
+from simulation.scenarios.parsing import boolean, fail, integer, mapping, str_list, string
+
+CAPACITY_COLUMN = {"work": "desks", "mediation": "counters", "workshop": "workshop_seats"}
+
+
+@dataclass(frozen=True)
+class ZoneSelector:
+    """Picks zones. Every criterion that is given must hold; an empty selector picks every zone.
+
+    Attributes:
+        zone_kind: zone kinds (config.ZONE_KINDS) to keep.
+        zone: zone ids to keep (each must exist).
+        min_zone_population: keep zones with at least this many adults.
+        max_zone_population: keep zones with at most this many adults.
+        exclude_zones_with_label: skip zones that have a place with this label.
+        exclude_zones_with_origin: skip zones that have a place of one of these origins.
+        exclude_zones_with_activity: skip zones that have a place with capacity for this activity.
+        limit: keep at most this many (zones for ``at``, places for ``select``), largest zones first.
+    """
+
+    zone_kind: tuple[str, ...] | None = None
+    zone: tuple[str, ...] | None = None
+    min_zone_population: int | None = None
+    max_zone_population: int | None = None
+    exclude_zones_with_label: str | None = None
+    exclude_zones_with_origin: tuple[str, ...] | None = None
+    exclude_zones_with_activity: str | None = None
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class Selector(ZoneSelector):
+    """Picks places: the zone criteria of :class:`ZoneSelector` plus place criteria.
+
+    Attributes:
+        origin: place origins (config.ORIGINS) to keep.
+        operator: operator kinds (config.OPERATORS) to keep.
+        label: labels to keep ("" is the unlabelled places).
+        place_id: place ids to keep (each must exist).
+        one_per_zone: keep one place per zone, the first by ``prefer`` (then the most counters, then the id).
+        prefer: origin order used by ``one_per_zone``; origins not listed come last.
+    """
+
+    origin: tuple[str, ...] | None = None
+    operator: tuple[str, ...] | None = None
+    label: tuple[str, ...] | None = None
+    place_id: tuple[str, ...] | None = None
+    one_per_zone: bool = False
+    prefer: tuple[str, ...] = ()
+
+
+ZONE_KEYS = tuple(f.name for f in dataclasses.fields(ZoneSelector))
+SELECTOR_KEYS = tuple(f.name for f in dataclasses.fields(Selector))
+
+
+def zone_criteria(d: dict, key: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "zone_kind" in d:
+        out["zone_kind"] = str_list(d["zone_kind"], f"{key}.zone_kind", ZONE_KINDS)
+    if "zone" in d:
+        out["zone"] = tuple(str(z) for z in str_list(d["zone"], f"{key}.zone"))
+    for k in ("min_zone_population", "max_zone_population", "limit"):
+        if d.get(k) is not None:
+            out[k] = integer(d[k], f"{key}.{k}", lo=1 if k == "limit" else 0)
+    if d.get("exclude_zones_with_label") is not None:
+        out["exclude_zones_with_label"] = string(
+            d["exclude_zones_with_label"], f"{key}.exclude_zones_with_label"
+        )
+    if "exclude_zones_with_origin" in d:
+        out["exclude_zones_with_origin"] = str_list(
+            d["exclude_zones_with_origin"], f"{key}.exclude_zones_with_origin", ORIGINS
+        )
+    if d.get("exclude_zones_with_activity") is not None:
+        out["exclude_zones_with_activity"] = string(
+            d["exclude_zones_with_activity"], f"{key}.exclude_zones_with_activity", ACTIVITIES
+        )
+    lo, hi = out.get("min_zone_population"), out.get("max_zone_population")
+    if lo is not None and hi is not None and lo > hi:
+        raise ConfigError(f"{key}.max_zone_population", f"got {hi}, expected >= min_zone_population ({lo})")
+    return out
+
+
+def zone_selector(value: Any, key: str) -> ZoneSelector:
+    d = mapping(value, key, ZONE_KEYS, what="a zone selector mapping (" + ", ".join(ZONE_KEYS) + ")")
+    return ZoneSelector(**zone_criteria(d, key))
+
+
+def selector(value: Any, key: str) -> Selector:
+    d = mapping(value, key, SELECTOR_KEYS, what="a selector mapping (" + ", ".join(SELECTOR_KEYS) + ")")
+    out = zone_criteria(d, key)
+    for k, choices in (("origin", ORIGINS), ("operator", OPERATORS)):
+        if k in d:
+            out[k] = str_list(d[k], f"{key}.{k}", choices)
+    if "label" in d:
+        # An empty label is legitimate here (the unlabelled places), so a lone "" is accepted.
+        out["label"] = ("",) if d["label"] == "" else str_list(d["label"], f"{key}.label")
+    if "place_id" in d:
+        out["place_id"] = tuple(str(p) for p in str_list(d["place_id"], f"{key}.place_id"))
+    if "one_per_zone" in d:
+        out["one_per_zone"] = boolean(d["one_per_zone"], f"{key}.one_per_zone")
+    if "prefer" in d:
+        out["prefer"] = str_list(d["prefer"], f"{key}.prefer", ORIGINS)
+    criteria = set(out) - {"one_per_zone", "prefer", "limit"}
+    if not criteria:
+        # An empty selector would pick every place of the territory: almost surely a mistake in a scenario.
+        raise fail(key, value, "at least one criterion (" + ", ".join(SELECTOR_KEYS) + ")")
+    return Selector(**out)
+
+
+def zone_mask(sel: ZoneSelector, zones: pd.DataFrame, places: pd.DataFrame, key: str) -> pd.Series:
+    """Boolean Series over ``zones`` rows: the zones that pass the zone criteria."""
+    ok = pd.Series(True, index=zones.index)
+    if sel.zone is not None:
+        unknown = sorted(set(sel.zone) - set(zones["zone_id"]))
+        if unknown:
+            raise ConfigError(f"{key}.zone", f"unknown zone id(s) {', '.join(unknown)} in this territory")
+        ok &= zones["zone_id"].isin(sel.zone)
+    if sel.zone_kind is not None:
+        ok &= zones["kind"].isin(sel.zone_kind)
+    if sel.min_zone_population is not None:
+        ok &= zones["population"] >= sel.min_zone_population
+    if sel.max_zone_population is not None:
+        ok &= zones["population"] <= sel.max_zone_population
+    # Exclusions look at the places as they stand after the previous interventions (order matters).
+    if sel.exclude_zones_with_label is not None:
+        ok &= ~zones["zone_id"].isin(places.loc[places["label"] == sel.exclude_zones_with_label, "zone_id"])
+    if sel.exclude_zones_with_origin is not None:
+        ok &= ~zones["zone_id"].isin(
+            places.loc[places["origin"].isin(sel.exclude_zones_with_origin), "zone_id"]
+        )
+    if sel.exclude_zones_with_activity is not None:
+        col = CAPACITY_COLUMN[sel.exclude_zones_with_activity]
+        ok &= ~zones["zone_id"].isin(places.loc[places[col] > 0, "zone_id"])
+    return ok
+
+
+def select_zones(sel: ZoneSelector, zones: pd.DataFrame, places: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The zones picked by ``sel``, largest population first (ties by zone id), at most ``limit``."""
+    out = zones[zone_mask(sel, zones, places, key)].sort_values(
+        ["population", "zone_id"], ascending=[False, True], kind="stable"
+    )
+    return out if sel.limit is None else out.head(sel.limit)
+
+
+def select_places(sel: Selector, zones: pd.DataFrame, places: pd.DataFrame, key: str) -> pd.Index:
+    """Index labels of the places picked by ``sel``, largest zones first (ties by place id)."""
+    if sel.place_id is not None:
+        unknown = sorted(set(sel.place_id) - set(places["place_id"]))
+        if unknown:
+            raise ConfigError(
+                f"{key}.place_id", f"unknown place id(s) {', '.join(unknown)} in this territory"
+            )
+    zok = zones.loc[zone_mask(sel, zones, places, key), ["zone_id", "population"]]
+    p = places[["place_id", "zone_id", "origin", "counters"]].join(
+        places["zone_id"].map(zok.set_index("zone_id")["population"]).rename("zone_pop")
+    )
+    ok = p["zone_pop"].notna()
+    for col in ("origin", "operator", "label", "place_id"):
+        wanted = getattr(sel, col)
+        if wanted is not None:
+            ok &= places[col].isin(wanted)
+    p = p[ok]
+    if sel.one_per_zone and len(p):
+        rank = p["origin"].map({o: i for i, o in enumerate(sel.prefer)}).fillna(len(sel.prefer))
+        p = (
+            p.assign(_rank=rank)
+            .sort_values(["zone_id", "_rank", "counters", "place_id"], ascending=[True, True, False, True])
+            .drop_duplicates("zone_id")
+        )
+    p = p.sort_values(["zone_pop", "zone_id", "place_id"], ascending=[False, True, True], kind="stable")
+    if sel.limit is not None:
+        p = p.head(sel.limit)
+    return p.index
+
+
+def count_by_origin(origins: pd.Series) -> str:
+    counts = origins.value_counts()
+    return ", ".join(f"{o} {n}" for o, n in sorted(counts.items(), key=lambda t: (-t[1], t[0])))

@@ -1,0 +1,246 @@
+"""Residents' needs and their visits to points of contact (docs/ODD.md 4.2).
+
+Functions over the residents' columns (:class:`Residents`), called by the model each day and slot:
+
+1. :func:`expire` then :func:`arrive` (each day): needs past their deadline are unmet; new needs arrive
+   (Poisson per category, from the ``needs`` stream only, so every scenario sees the same needs), solved online
+   or waiting for a human contact;
+2. :func:`service_slot` (each slot): residents with pending needs and no planned visit plan one (a logit over the
+   nearest places that cover a pending need in time, against giving up); those planned for this slot go; each
+   place admits up to its capacity by lottery; an admitted visit solves every pending need the place covers
+   in that slot (bundling).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulation.core.choice import admit, choose, first_true, popcount
+from simulation.core.randomness import gumbel, uniform
+from simulation.sim.network import MEDIATION
+from simulation.sim.recorder import Recorder
+from simulation.sim.world import World
+
+NO_DEADLINE = np.iinfo(np.int32).max
+
+
+@dataclass
+class Residents:
+    """Residents' pending human-contact needs and planned visits, one row per resident.
+
+    Attributes:
+        pending: bit mask of the categories with a pending need.
+        pend_count, pend_arrival, pend_deadline: per resident and category [R, K]: pending needs, the day
+            the earliest arrived, and its deadline (day).
+        plan_place, plan_slot: the planned visit (place row, absolute slot; -1: none).
+        buckets: absolute slot -> arrays of residents planned for it.
+        rates_day: needs per adult and day, per category; online_share: per category.
+    """
+
+    pending: np.ndarray
+    pend_count: np.ndarray
+    pend_arrival: np.ndarray
+    pend_deadline: np.ndarray
+    plan_place: np.ndarray
+    plan_slot: np.ndarray
+    rates_day: np.ndarray
+    online_share: np.ndarray
+    buckets: dict[int, list[np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, world: World) -> Residents:
+        """Every resident, with no pending need."""
+        n, providers = world.pop.n_residents, world.cfg.providers
+        k = len(providers)
+        return cls(
+            pending=np.zeros(n, dtype=np.int64),
+            pend_count=np.zeros((n, k), dtype=np.int32),
+            pend_arrival=np.zeros((n, k), dtype=np.int32),
+            pend_deadline=np.full((n, k), NO_DEADLINE, dtype=np.int32),
+            plan_place=np.full(n, -1, dtype=np.int64),
+            plan_slot=np.full(n, -1, dtype=np.int64),
+            rates_day=np.array([p.needs_per_adult_year for p in providers]) / 365.0,
+            online_share=np.array([p.online_share for p in providers]),
+        )
+
+
+def arrive(world: World, res: Residents, day: int, rng: np.random.Generator, rec: Recorder) -> None:
+    """Poisson arrivals per category; online or human contact (the needs stream only: same in every scenario)."""
+    pop = world.pop
+    n = pop.n_residents
+    counts = rng.poisson(res.rates_day * n)
+    deadline_days = world.cfg.behaviour.service.deadline_days
+    for k, c in enumerate(counts):
+        if c == 0:
+            continue
+        who = rng.integers(0, n, size=c)
+        online = pop.digital[who] & (rng.random(c) < res.online_share[k])
+        human = who[~online]
+        if rec.counting:
+            rec.tot.needs_human += human.size
+            rec.tot.needs_online += int(online.sum())
+            np.add.at(rec.per_zone.needs_human, pop.zone[human], 1)
+        if human.size == 0:
+            continue
+        fresh = human[res.pend_count[human, k] == 0]
+        res.pend_arrival[fresh, k] = day
+        res.pend_deadline[fresh, k] = day + deadline_days
+        np.add.at(res.pend_count[:, k], human, 1)
+        res.pending[human] |= 1 << k
+
+
+def expire(world: World, res: Residents, day: int, rec: Recorder) -> None:
+    """Needs whose deadline passed are counted unmet and cleared."""
+    late = res.pend_deadline < day
+    if not late.any():
+        return
+    rows, cats = np.nonzero(late)
+    lost = res.pend_count[rows, cats]
+    if rec.counting:
+        rec.tot.unmet += lost.sum()
+        np.add.at(rec.per_zone.unmet, world.pop.zone[rows], lost)
+    _clear(res, rows, cats)
+
+
+def _clear(res: Residents, rows: np.ndarray, cats: np.ndarray) -> None:
+    res.pend_count[rows, cats] = 0
+    res.pend_deadline[rows, cats] = NO_DEADLINE
+    np.bitwise_and.at(res.pending, rows, ~(np.int64(1) << cats.astype(np.int64)))
+
+
+def plan(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Recorder) -> None:
+    """Residents with pending needs and no planned visit choose a (place, slot) or give up."""
+    net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
+    who = np.flatnonzero((res.pending != 0) & (res.plan_slot < abs_slot))
+    med = net.mediation_places
+    if who.size == 0:
+        return
+    if med.size == 0:
+        _give_up(world, res, who, rec)
+        return
+    horizon = 3 * (sv.deadline_days + 1)
+    slots_ahead = (s + np.arange(horizon)) % 21
+    cover = net.cover[med][:, slots_ahead]  # [M, H]
+    bits = res.pending[who]
+    ubits, inv = np.unique(bits, return_inverse=True)
+    hit = (ubits[:, None, None] & cover[None, :, :]) != 0  # [U, M, H]
+    first = first_true(hit, axis=2)  # [U, M]
+    cover_first = cover[np.arange(med.size)[None, :], np.maximum(first, 0)]  # [U, M]
+    ncov = popcount(ubits[:, None] & cover_first)
+    f = first[inv]  # [R, M]
+    day_of = (abs_slot + f) // 3
+    deadline = res.pend_deadline[who].min(axis=1)
+    ok = (f >= 0) & (day_of <= deadline[:, None])
+    days_until = (abs_slot + f) // 3 - day
+    z, c = pop.zone[who], pop.car[who].astype(np.int64)
+    t = world.zp.minutes[c[:, None], z[:, None], med[None, :]]
+    asc = np.array(
+        [
+            sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
+            for p in med
+        ]
+    )
+    u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv] - 1) + asc[None, :]
+    u = np.where(ok, u, -np.inf)
+    # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
+    # handful of points of contact; without it the many far alternatives would crowd out giving up)
+    kset = sv.consideration_set
+    if med.size > kset:
+        tk = np.where(ok, t, np.inf)
+        nearest = np.argpartition(tk, kset - 1, axis=1)[:, :kset]
+        keep = np.zeros_like(ok)
+        np.put_along_axis(keep, nearest, True, axis=1)
+        u = np.where(keep, u, -np.inf)
+    util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
+    alts = np.concatenate([[world.keys.give_up], net.place_hash[med]])
+    noise = gumbel(world.keys.service, abs_slot, who, alts)
+    pick = choose(util, noise)
+    _give_up(world, res, who[pick <= 0], rec)
+    go = pick > 0
+    r, col = who[go], pick[go] - 1
+    res.plan_place[r] = med[col]
+    res.plan_slot[r] = abs_slot + f[go, col]
+    for t_abs in np.unique(res.plan_slot[r]):
+        res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
+
+
+def _give_up(world: World, res: Residents, who: np.ndarray, rec: Recorder) -> None:
+    if who.size == 0:
+        return
+    rows, cats = np.nonzero(res.pend_count[who] > 0)
+    rows = who[rows]
+    if rec.counting:
+        lost = res.pend_count[rows, cats].sum()
+        rec.tot.unmet += lost
+        rec.tot.gave_up += lost
+        np.add.at(rec.per_zone.unmet, world.pop.zone[rows], res.pend_count[rows, cats])
+    _clear(res, rows, cats)
+
+
+def service_slot(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Recorder) -> np.ndarray:
+    """Plan, then the visits of this slot: capacity lottery, needs solved, trips; returns users per place."""
+    net, pop = world.network, world.pop
+    plan(world, res, day, s, abs_slot, rec)
+    bucket = res.buckets.pop(abs_slot, [])
+    users = np.zeros(net.n, dtype=np.int64)
+    cap = net.slot_capacity(world.keys.capacity, abs_slot, MEDIATION)
+    open_rows = np.flatnonzero(net.slot_open[:, s, MEDIATION])
+    expand = world.cfg.economics.expand_occupancy
+    if not bucket:
+        rec.record_slot(MEDIATION, abs_slot, open_rows, users, users, cap, expand)
+        return users
+    who = np.concatenate(bucket)
+    who = who[res.plan_slot[who] == abs_slot]
+    place = res.plan_place[who]
+    prio = uniform(world.keys.lottery, abs_slot, who)
+    ok = admit(place, prio, cap)
+    # a trip is made whether or not the visitor is admitted
+    z, c = pop.zone[who], pop.car[who].astype(np.int64)
+    if rec.counting:
+        zp = world.zp
+        km = 2 * zp.km[z, place]
+        rec.tot.km_service += km.sum()
+        rec.tot.hours_service += 2 * zp.minutes[c, z, place].sum() / 60.0
+        rec.tot.co2_kg += (km * zp.co2_kg_km[c, z, place]).sum()
+        rec.tot.trips += who.size
+        np.add.at(rec.per_zone.km_service, z, km)
+    res.plan_slot[who] = -1
+    res.plan_place[who] = -1
+    rej, rej_place = who[~ok], place[~ok]
+    n_prov = res.pend_count.shape[1]
+    if rej.size:
+        rej_bits = res.pending[rej] & net.cover[rej_place, s]
+        for k in range(n_prov):
+            hitk = ((rej_bits >> k) & 1).astype(bool)
+            if hitk.any():
+                np.add.at(rec.quarter.rejections[k], rej_place[hitk], 1)
+    adm, adm_place = who[ok], place[ok]
+    solved_bits = res.pending[adm] & net.cover[adm_place, s]
+    rows_l, cats_l = [], []
+    for k in range(n_prov):
+        hitk = ((solved_bits >> k) & 1).astype(bool)
+        if not hitk.any():
+            continue
+        r = adm[hitk]
+        cnt = res.pend_count[r, k]
+        np.add.at(rec.period.contacts_kp[k], adm_place[hitk], cnt)
+        np.add.at(rec.quarter.contacts[k], (adm_place[hitk], np.full(r.size, s)), cnt)
+        if rec.counting:
+            rec.tot.contacts += cnt.sum()
+            rec.tot.solved += cnt.sum()
+            rec.tot.delay_days += ((day - res.pend_arrival[r, k]) * cnt).sum()
+            np.add.at(rec.per_zone.solved, pop.zone[r], cnt)
+        rows_l.append(r)
+        cats_l.append(np.full(r.size, k))
+    if rows_l:
+        _clear(res, np.concatenate(rows_l), np.concatenate(cats_l))
+    served = solved_bits != 0
+    users = np.bincount(adm_place[served], minlength=net.n)
+    if rec.counting:
+        rec.tot.visits += int(served.sum())
+    rec.record_slot(
+        MEDIATION, abs_slot, open_rows, users, np.bincount(rej_place, minlength=net.n), cap, expand
+    )
+    return users

@@ -1,0 +1,78 @@
+"""The fixed context of a run's daily decisions: configuration, zones, population, places, travel, random keys.
+
+Built once by the model (:class:`~simulation.sim.model.SharedPlacesModel`) and passed to the behaviour modules
+(:mod:`~simulation.sim.work`, :mod:`~simulation.sim.services`, :mod:`~simulation.sim.makers`), which are
+functions over arrays: they read the world, change their own state and write to the recorder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulation.core.config import SimConfig
+from simulation.core.randomness import Streams, stable_hash
+from simulation.sim.network import Network
+from simulation.sim.population import Population
+from simulation.sim.travel import TravelMatrices
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Keys of the counter-based random channels and the ids of the non-place alternatives (docs/ODD.md 7)."""
+
+    work: np.uint64
+    service: np.uint64
+    workshop: np.uint64
+    lottery: np.uint64
+    capacity: np.uint64  # capacity rounding draws (derived from the lottery's key)
+    office: np.uint64  # alternative ids: the office, home, giving up a need, no session
+    home: np.uint64
+    give_up: np.uint64
+    no_session: np.uint64
+
+    @classmethod
+    def of(cls, streams: Streams) -> Keys:
+        """The keys of a run's streams."""
+        lottery = streams.key("lottery")
+        return cls(
+            work=streams.key("work"),
+            service=streams.key("service"),
+            workshop=streams.key("workshop"),
+            lottery=lottery,
+            capacity=lottery ^ np.uint64(0x5BD1E9955BD1E995),
+            office=stable_hash("__office__"),
+            home=stable_hash("__home__"),
+            give_up=stable_hash("__give_up__"),
+            no_session=stable_hash("__no_session__"),
+        )
+
+
+@dataclass(frozen=True)
+class World:
+    """What every daily decision reads (the network's arrays change when operators and providers decide).
+
+    Attributes:
+        cfg: the run's configuration (after the scenario).
+        zones: the territory's zones.
+        pop: the population (columnar).
+        network: the places as arrays.
+        zz: travel between zones (commutes), one way.
+        zp: travel from each zone to each place, one way.
+        keys: the counter-based random channels.
+    """
+
+    cfg: SimConfig
+    zones: pd.DataFrame
+    pop: Population
+    network: Network
+    zz: TravelMatrices
+    zp: TravelMatrices
+    keys: Keys
+
+    @property
+    def sample_rate(self) -> float:
+        """Share of the adults simulated."""
+        return self.cfg.population.sample_rate
