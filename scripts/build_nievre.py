@@ -61,7 +61,7 @@ RULES = f"""\
 - `car_share` by kind: {", ".join(f"{k} {v}" for k, v in CAR_SHARE.items())} (INSEE RP, share of households
   with at least one car, orders of magnitude for a mid-size town, small towns and rural communes).
 - `jobs` is left out: the file has no jobs at the place of work; the model places jobs in proportion to
-  population^jobs_exponent (MODEL.md 5).
+  population^jobs_exponent (docs/ODD.md 5).
 - France Services: the {EXPECTED_FS} sites of the 2020 file whose `insee_com` starts with {DEP}, each in the
   zone of its commune (`insee_com`); place id `fs_<id of the file>`; opening from `h_mon` .. `h_sat` read by
   `simulation.core.timetable.parse_fs_hours` (AM when a half-day starts before 13:00, PM when it overlaps
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 def sources_md() -> str:
     return f"""# Nièvre (58): sources and build rules
 
-Files: `zones.csv` (one zone per commune), `places.csv` (places, formats of MODEL.md 6 and
+Files: `zones.csv` (one zone per commune), `places.csv` (places, formats of docs/ODD.md 6 and
 docs/INTERFACES.md), `build_report.txt` (counts and every opening-hours cell that could not be fully read).
 
 ## Sources

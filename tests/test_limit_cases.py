@@ -1,4 +1,4 @@
-"""Verification: limit cases with known answers (MODEL.md section 10).
+"""Verification: limit cases with known answers (docs/ODD.md 11).
 
 Every statistical tolerance is derived from the sampling error of the quantity tested (a sum of independent
 Bernoulli draws, a mean over independent days), computed in the test: we accept deviations up to
@@ -107,7 +107,7 @@ def test_work_choice_shares_equal_logit_probabilities(tiny_territory):
 
 
 def test_work_choice_is_the_documented_gumbel_draw(tiny_territory):
-    """The model's pick is argmax(utility + gumbel(key_work, day, worker, alternative id)) (MODEL.md 8)."""
+    """The model's pick is argmax(utility + gumbel(key_work, day, worker, alternative id)) (docs/ODD.md 6.4)."""
     places = [dict(place_id="cwA", zone_id="A", desks=HUGE), dict(place_id="cwB", zone_id="B", desks=HUGE)]
     model = SharedPlacesModel(logit_cfg(), tiny_territory(LOGIT_ZONES, places, ["a"]))
     workers = np.arange(model.world.pop.n_workers)
