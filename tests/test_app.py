@@ -218,10 +218,10 @@ def test_comparison_of_the_fixture_experiment():
     assert list(frame["significant"]) == ["yes" if s else "no" for s in csv["significant"]]
     assert list(frame["n"]) == [str(n) for n in csv["n"]]
     km = frame.set_index("kpi").loc["person_km_total"]
-    assert (km["difference"], km["ci_95"], km["unit"]) == ("-8,260", "[-9,855, -6,665]", "person-km")
+    assert (km["difference"], km["95 % CI"], km["unit"]) == ("-8,260", "[-9,855, -6,665]", "person-km")
     share = frame.set_index("kpi").loc["unmet_need_rate"]
     # the interval's half-width (0.75 points) sets one decimal
-    assert (share["difference"], share["ci_95"], share["unit"]) == ("-2.1", "[-2.8, -1.4]", "points")
+    assert (share["difference"], share["95 % CI"], share["unit"]) == ("-2.1", "[-2.8, -1.4]", "points")
     assert list(tables.comparison_frame(EXPERIMENT, "co2_t")["kpi"]) == ["co2_t"]
     assert tables.comparison_kpis(EXPERIMENT) == ["contacts", "unmet_need_rate", "person_km_total", "co2_t"]
 

@@ -66,6 +66,8 @@ def _slug(key: str) -> str:
 
 
 def _html(markup: str) -> None:
+    """Static HTML (our own markup only). Not solara.Markdown: it loads KaTeX from the CDN path, and
+    solara-assets does not ship the KaTeX version Solara asks for, so the page would reach for the internet."""
     solara.HTML(tag="div", unsafe_innerHTML=markup)
 
 
@@ -208,7 +210,7 @@ def RunResults() -> None:
     summary = last.result.summary
     days = 7 * (last.cfg.warmup_weeks + last.cfg.weeks)
     solara.Text(
-        f"Done: {days} days simulated in {last.elapsed_s:.1f} s -- lieux {' '.join(last.overrides)}",
+        f"Last finished run: {days} days simulated in {last.elapsed_s:.1f} s -- lieux {' '.join(last.overrides)}",
         classes=["lieux-run-done"],
     )
     _html(tables.html_table(tables.run_identity(summary), "run-identity", numeric=["value"]))
@@ -248,9 +250,10 @@ def open_experiment() -> None:
 def CompareView() -> None:
     """Open an experiment's results folder and read its comparison with the baseline (95 % intervals)."""
     solara.Title(f"{TITLE} - Compare")
-    solara.Markdown(
-        "Open a results folder of `lieux experiment=<name>` (it holds `comparison.csv` or `runs.csv`). "
-        "Differences are against the baseline, in the KPI's unit (points for shares), with their 95 % interval."
+    _html(
+        "<p>Open a results folder of <code>lieux experiment=&lt;name&gt;</code> (it holds "
+        "<code>comparison.csv</code> or <code>runs.csv</code>). Differences are against the baseline, in the "
+        "KPI's unit (points for shares), with their 95 % interval.</p>"
     )
     with solara.Row(style={"align-items": "baseline"}):
         solara.InputText(
@@ -271,7 +274,7 @@ def CompareView() -> None:
         solara.Error(" ".join(str(exc).split()))
         return
     solara.Select("KPI", values=["all", *kpis], value=compare_kpi, classes=["lieux-compare-kpi"])
-    _html(tables.html_table(frame, "comparison-table", numeric=["n", "difference"]))
+    _html(tables.html_table(frame, "comparison-table", numeric=["n", "difference", "95 % CI"]))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -297,13 +300,14 @@ def PlaceView() -> None:
     solara.Select("Place", values=labels, value=label, on_value=place_choice.set, classes=["lieux-place"])
     place_id = options[label]
     grid = tables.week_grid(last.result.tables["slots"], place_id).reset_index()
-    solara.Markdown(
-        "**The week** (occupancy = users / capacity over the counted weeks; the activities open in the slot)"
+    _html(
+        "<p><b>The week</b> (occupancy = users / capacity over the counted weeks; the activities open in the "
+        "slot)</p>"
     )
     _html(
         tables.html_table(grid, "week-grid").replace('class="lieux-table"', 'class="lieux-table lieux-week"')
     )
-    solara.Markdown("**Its row of the places table** (totals over the counted weeks)")
+    _html("<p><b>Its row of the places table</b> (totals over the counted weeks)</p>")
     _html(tables.html_table(tables.place_row(places, place_id), "place-row", numeric=["value"]))
 
 

@@ -109,7 +109,7 @@ def comparison_frame(folder: Path | str, kpi: str | None = None) -> pd.DataFrame
         kpi: keep this KPI only (None: all).
 
     Returns:
-        Columns ``scenario, kpi, unit, n, baseline, difference, ci_95, significant``; differences and
+        Columns ``scenario, kpi, unit, n, baseline, difference, 95 % CI, significant``; differences and
         intervals in the KPI's unit (points for shares), with as many decimals as the interval warrants.
 
     Raises:
@@ -146,12 +146,12 @@ def comparison_frame(folder: Path | str, kpi: str | None = None) -> pd.DataFrame
                 "n": "" if n is None or not np.isfinite(n) else str(int(n)),
                 "baseline": reporting.format_level(name, float(base)) if base is not None else "n/a",
                 "difference": diff_text,
-                "ci_95": ci,
+                "95 % CI": ci,
                 "significant": {True: "yes", False: "no", None: "n/a"}[sig],
             }
         )
     return pd.DataFrame(
-        rows, columns=["scenario", "kpi", "unit", "n", "baseline", "difference", "ci_95", "significant"]
+        rows, columns=["scenario", "kpi", "unit", "n", "baseline", "difference", "95 % CI", "significant"]
     )
 
 
