@@ -170,6 +170,9 @@ def assert_offline(server: str, page: Page, log: dict[str, list]) -> None:
 
 
 def _shot(page: Page, view: str) -> None:
+    # Solara dims the page while a route loads, then fades it in over 0.5 s (solara/server/assets/style.css)
+    page.wait_for_function("() => !document.querySelector('.solara-page-loading')")
+    page.wait_for_timeout(700)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"app_{view}.png"), full_page=True)
 
