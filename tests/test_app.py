@@ -244,3 +244,13 @@ def test_port_is_configurable():
 def test_solara_assets_are_installed_for_offline_pages():
     pytest.importorskip("solara", reason="the app extra is not installed")
     assert server.missing_assets() == []
+
+
+def test_version_range_aliases_point_at_the_installed_assets(tmp_path):
+    (tmp_path / "vega@5.21.0" / "build").mkdir(parents=True)
+    (tmp_path / "vega@5.21.0" / "build" / "vega.min.js").write_text("//")
+    (tmp_path / "vega-lite@5").mkdir()  # already there (e.g. fetched earlier): left alone
+    assert server.link_asset_aliases(tmp_path) == ["vega@5"]  # vega-embed@6.20.2 is not installed here
+    assert (tmp_path / "vega@5" / "build" / "vega.min.js").read_text() == "//"
+    assert not (tmp_path / "vega-lite@5").is_symlink() and not (tmp_path / "vega-embed@6").exists()
+    assert server.link_asset_aliases(tmp_path) == []

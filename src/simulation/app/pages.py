@@ -8,10 +8,11 @@ starts a new session.
 Where the next pieces go (issue 10): the live charts per 4-week period (occupancy by activity, person-km by
 kind of trip, costs and who pays) belong in :func:`RunResults` -- from the run's ``periods`` table at the end,
 or streamed from the worker process once the model has its DataCollector; Mesa's ``SolaraViz`` fits a "live"
-panel that steps a model in-process for small territories, with ``make_plot_component(...,
-backend="matplotlib")`` (Altair's charts would need Vega from a CDN: see :mod:`simulation.app.server`); the map
-of places, the Place view's accounts per period and the Shapley shares take the Figures of
-``simulation.viz.figures`` through ``solara.FigureMatplotlib``.
+panel that steps a model in-process for small territories (it draws a whole page: app bar, sidebar of
+controls and parameters, a grid of components; both its matplotlib and Altair plot components were seen to
+load offline here); the map of places, the Place view's accounts per period and the Shapley shares take the
+Figures of ``simulation.viz.figures`` through ``solara.FigureMatplotlib``. Avoid ``solara.Markdown`` (see
+:mod:`simulation.app.server`).
 """
 
 from __future__ import annotations

@@ -9,8 +9,13 @@ to the local server and none fails). Besides, this command turns off what would 
 its check of the installed version against PyPI and the development-mode page check (it runs Solara in
 production mode).
 
-Not covered by ``solara-assets``: Solara's Altair/Vega charts ask for ``vega@5`` where the package holds
-``vega@5.21.0``; use matplotlib figures (``solara.FigureMatplotlib``) for charts.
+Two gaps of ``solara-assets`` (1.58.2) for the pinned Solara (1.64.1):
+
+* Altair charts (``solara.FigureAltair``, Mesa's default plot backend) ask for ``vega@5``, ``vega-lite@5`` and
+  ``vega-embed@6`` (version ranges) where the package holds exact versions: :func:`link_asset_aliases` links the
+  range names to them at start-up, so those charts load offline too.
+* ``solara.Markdown`` loads KaTeX 0.16.9, which the package does not ship at all: the views use
+  ``solara.HTML`` instead (``tests/test_app_browser.py`` fails on any request that does not succeed locally).
 """
 
 from __future__ import annotations
@@ -34,6 +39,12 @@ REQUIRED_ASSETS: tuple[str, ...] = (
     "requirejs@2.3.6/require.js",
     "font-awesome@4.5.0/css/font-awesome.min.css",
 )
+# Version ranges that Solara's front end asks the CDN for -> the exact versions solara-assets installs.
+ASSET_ALIASES: dict[str, str] = {
+    "vega@5": "vega@5.21.0",
+    "vega-lite@5": "vega-lite@5.2.0",
+    "vega-embed@6": "vega-embed@6.20.2",
+}
 # Environment of the server: no telemetry, assets through the local proxy (settings read when Solara is imported).
 OFFLINE_ENV: dict[str, str] = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
@@ -52,6 +63,31 @@ def missing_assets(folder: Path | None = None) -> list[str]:
     """The required assets absent from the proxy's cache folder (empty when the page can load offline)."""
     root = assets_folder() if folder is None else folder
     return [name for name in REQUIRED_ASSETS if not (root / name).is_file()]
+
+
+def link_asset_aliases(folder: Path | None = None) -> list[str]:
+    """Link the version ranges of :data:`ASSET_ALIASES` to the installed versions in the assets folder.
+
+    Idempotent; an alias that exists (a link, or files fetched earlier) is left alone, and so is one whose
+    target is not installed.
+
+    Args:
+        folder: the proxy's cache folder (default: :func:`assets_folder`).
+
+    Returns:
+        The aliases created now.
+    """
+    root = assets_folder() if folder is None else folder
+    made = []
+    for alias, target in ASSET_ALIASES.items():
+        link, real = root / alias, root / target
+        if real.is_dir() and not link.exists() and not link.is_symlink():
+            try:
+                link.symlink_to(target, target_is_directory=True)
+            except OSError:  # a read-only environment: those charts then need the internet
+                continue
+            made.append(alias)
+    return made
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -92,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    link_asset_aliases()
     missing = missing_assets()
     if missing:
         print(
