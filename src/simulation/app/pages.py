@@ -103,12 +103,18 @@ def JobWatcher() -> None:
     def watch(cancel: threading.Event) -> None:
         if current is None:
             return
-        while not cancel.is_set():
-            state = current.poll()
-            job_days.set(current.days_done)
-            if state != RUNNING:
-                break
-            time.sleep(POLL_S)
+        try:
+            while not cancel.is_set():
+                state = current.poll()
+                job_days.set(current.days_done)
+                if state != RUNNING:
+                    break
+                time.sleep(POLL_S)
+        finally:
+            if cancel.is_set() and current.state == RUNNING:  # the session went away: nobody will read it
+                current.cancel()
+        if cancel.is_set():
+            return
         if current.state == DONE and current.result is not None:
             last_run.set(LastRun(current.cfg, current.result, list(job_overrides.value), current.elapsed_s))
             place_choice.set(None)
