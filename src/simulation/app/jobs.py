@@ -114,6 +114,7 @@ class RunJob:
 
     @property
     def elapsed_s(self) -> float:
+        """Seconds from the start to the end (or to now while running)."""
         return (self.ended if self.ended is not None else time.monotonic()) - self.started
 
     def _finish(self, state: str, result: RunResult | None = None, error: str | None = None) -> None:

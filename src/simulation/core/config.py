@@ -201,6 +201,8 @@ class MakerBehaviour:
 
 @dataclass
 class BehaviourConfig:
+    """The behavioural parameters of workers, residents and makers."""
+
     work: WorkBehaviour = field(default_factory=WorkBehaviour)
     service: ServiceBehaviour = field(default_factory=ServiceBehaviour)
     maker: MakerBehaviour = field(default_factory=MakerBehaviour)
@@ -324,6 +326,8 @@ class ExperimentConfig:
 
 @dataclass
 class OutputConfig:
+    """Where and what a run writes."""
+
     dir: str | None = param(None, "run folder (None: Hydra's run/sweep folder)", "path", "CLI")
     slots: bool = param(True, "write slots.parquet (the largest file)", "flag", "CLI")
     progress: bool | None = param(None, "progress bar (None: only when stderr is a terminal)", "flag", "CLI")
