@@ -185,6 +185,7 @@ class SharedPlacesModel(mesa.Model):
         services.expire(world, self.residents, d, rec)
         services.arrive(world, self.residents, d, self.rng_needs, rec)
         makers.arrive(world, self.makers, d, self.rng_sessions)
+        away = None  # per resident, today's work zone when away from home (trip chaining)
         for part in range(3):
             s = dow * 3 + part
             abs_slot = d * 3 + part
@@ -193,7 +194,9 @@ class SharedPlacesModel(mesa.Model):
                 work.decide(world, self.workers, d, s, rec)
             if dow < 5 and part < 2:
                 users[:, WORK] = work.work_slot(world, self.workers, s, abs_slot, rec)
-            users[:, MEDIATION] = services.service_slot(world, self.residents, d, s, abs_slot, rec)
+            if part == 0:
+                away = work.away_zones(world, self.workers, dow < 5)
+            users[:, MEDIATION] = services.service_slot(world, self.residents, d, s, abs_slot, rec, away)
             users[:, WORKSHOP] = makers.workshop_slot(world, self.makers, d, s, abs_slot, rec)
             rec.encounters(users, world.sample_rate)
             rec.quarter.occurrences[s] += 1
