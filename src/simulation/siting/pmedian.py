@@ -149,12 +149,17 @@ def solve_p_median(
     n = cost.shape[0]
     stats: dict[str, float] = {"candidates": m, "demand_points": n}
 
-    start = greedy_interchange(cost, w, p, forced) if n else np.flatnonzero(forced)
-    if n == 0 or p == m or p == int(forced.sum()):
-        chosen = np.arange(m) if p == m else (np.flatnonzero(forced) if p == int(forced.sum()) else start)
-        obj = assignment_cost(cost, w, chosen) if n else 0.0
-        status = "optimal" if np.isfinite(obj) else "infeasible"
-        return PMedianOutcome(np.sort(chosen), obj, obj, status, stats)
+    if n == 0:
+        # Nobody to serve: the forced sites, then the lowest-indexed others.
+        others = np.flatnonzero(~forced)[: p - int(forced.sum())]
+        return PMedianOutcome(
+            np.sort(np.concatenate([np.flatnonzero(forced), others])), 0.0, 0.0, "optimal", stats
+        )
+    if p == m or p == int(forced.sum()):
+        chosen = np.arange(m) if p == m else np.flatnonzero(forced)
+        obj = assignment_cost(cost, w, chosen)
+        return PMedianOutcome(chosen, obj, obj, "optimal" if np.isfinite(obj) else "infeasible", stats)
+    start = greedy_interchange(cost, w, p, forced)
     best_sites, upper = start, assignment_cost(cost, w, start)
 
     def remaining() -> float | None:

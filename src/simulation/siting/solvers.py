@@ -64,6 +64,8 @@ class SitingResult:
             (max_coverage; empty otherwise).
         assignment_share: share of each demand point's demand served by its assigned site (1 without
             capacities).
+        load: ``(n_candidates,)`` demand served by each candidate (0 if closed), in weight units (in
+            ``demand`` units under capacities, where it is at most the capacity).
         stats: formulation sizes and solver counters (rows, cuts, rounds...), for benchmarks.
     """
 
@@ -82,6 +84,7 @@ class SitingResult:
     covered_share: float | None = None
     uncoverable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     assignment_share: np.ndarray | None = None
+    load: np.ndarray | None = None
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -127,6 +130,11 @@ def _nearest(cost: np.ndarray, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarr
     k = np.argmin(sub, axis=1)
     d = sub[np.arange(n), k]
     return np.where(np.isfinite(d), chosen[k], -1).astype(np.int64), d
+
+
+def _load(assignment: np.ndarray, weights: np.ndarray, m: int) -> np.ndarray:
+    ok = assignment >= 0
+    return np.bincount(assignment[ok], weights=weights[ok], minlength=m).astype(float)
 
 
 def _coverage(weights: np.ndarray, dist: np.ndarray, radius: float) -> tuple[float, float]:
@@ -251,6 +259,7 @@ def p_median(
         status=out.status if gap > 0 or out.status != "gap_limit" else "optimal",
         seconds=time.perf_counter() - t0,
         assignment_share=np.where(assignment >= 0, 1.0, 0.0),
+        load=_load(assignment, pb.weights, pb.n_candidates),
         stats=dict(out.stats, formulation="benders_radius"),
     )
 
@@ -340,6 +349,7 @@ def _capacitated_p_median(
         status="optimal" if gap == 0.0 else (out.status if out.status != "optimal" else "gap_limit"),
         seconds=time.perf_counter() - t0,
         assignment_share=share,
+        load=flows.T @ dem,
         stats={
             "formulation": "capacitated_assignment",
             "rows": a.shape[0],
@@ -481,6 +491,7 @@ def max_coverage(
         covered_share=share,
         uncoverable=uncoverable,
         assignment_share=np.where(assignment >= 0, 1.0, 0.0),
+        load=_load(assignment, pb.weights, m),
         stats={
             "formulation": "mclp_patterns",
             "patterns": k,
@@ -623,5 +634,6 @@ def set_cover(
         covered_weight=covered,
         covered_share=share,
         assignment_share=np.where(assignment >= 0, 1.0, 0.0),
+        load=_load(assignment, pb.weights, m),
         stats=stats,
     )
