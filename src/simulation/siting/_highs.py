@@ -127,12 +127,6 @@ def solve_milp(
 
 
 def status_text(h: highspy.Highs) -> str:
-    """A short status word for the model status of a solved HiGHS instance."""
-    status = h.getModelStatus()
-    if status == highspy.HighsModelStatus.kOptimal:
-        return "optimal"
-    if status == highspy.HighsModelStatus.kTimeLimit:
-        return "time_limit"
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return "infeasible"
-    return h.modelStatusToString(status).lower().replace(" ", "_")
+    """A short status word for the model status of a solved HiGHS instance (``optimal``, ``time_limit``...)."""
+    name = h.getModelStatus().name.removeprefix("k")  # e.g. kTimeLimit
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name).lstrip("_")

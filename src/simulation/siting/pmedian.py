@@ -1,8 +1,10 @@
 """Exact uncapacitated p-median: Benders decomposition of the radius formulation, on HiGHS.
 
-The formulation (Elloumi 2010; its Benders form after Duran-Mateluna, Ales and Elloumi 2023, "An efficient
-Benders decomposition for the p-median problem", EJOR 308(1)). For demand point i, sort its distinct costs
-``D_i^1 < D_i^2 < ... ``. Binary ``y_j`` opens candidate j; ``theta_i`` is i's cost to its nearest open site:
+The formulation: the radius formulation of Elloumi (2010, "A compact formulation of the p-median problem",
+Discrete Applied Mathematics), in its Benders form after Duran-Mateluna, Ales and Elloumi (2023, "An efficient
+Benders decomposition for the p-median problem", European Journal of Operational Research). For demand
+point i, sort its distinct costs ``D_i^1 < D_i^2 < ...``. Binary ``y_j`` opens candidate j; ``theta_i`` is
+i's cost to its nearest open site:
 
     min  sum_i w_i theta_i
     s.t. sum_j y_j = p,   y_j = 1 for forced sites,
@@ -19,6 +21,9 @@ relaxation equals that of the radius (and of the classical) formulation, with ``
    re-solves from the previous basis after each round.
 3. *Reduction*: a candidate whose LP reduced cost exceeds ``upper bound - LP bound`` cannot be in a solution
    at least as good as the incumbent: it is fixed closed (or open, symmetrically).
+   Then, for each demand point, cuts at the cost of each site of the LP's support that is no farther than
+   its site in the incumbent: the master's integer solutions mostly open such sites, so it values them right
+   from the first round.
 4. *MIP phase*: the master (y binary, with every cut so far) is solved by HiGHS, warm-started with the
    incumbent; every integer solution HiGHS meets is checked and the cuts it violates are added; repeat until
    the master's solution violates no cut (it is then optimal) or its bound reaches the incumbent.
@@ -43,6 +48,11 @@ __all__ = ["PMedianOutcome", "solve_p_median"]
 _CUT_TOL = 1e-7
 # Safety cap on LP cut rounds (each adds at most one cut per demand point).
 _MAX_LP_ROUNDS = 500
+_SUPPORT_CUTS = True
+# HiGHS options of the master MIP. The interchange heuristic's incumbent is almost always optimal already, so
+# HiGHS's primal heuristics only spend root time; presolve rebuilds the master at each round for little gain
+# on this small, dense model. Measured on this 2-core machine: pmed31 47 s -> 10 s, pmed36 167 s -> 77 s.
+_MIP_OPTIONS: dict[str, float | str] = {"mip_heuristic_effort": 0.0, "presolve": "off"}
 
 
 @dataclass
@@ -87,20 +97,23 @@ class _Cuts:
         """Add the most violated cut of every demand point whose ``theta`` is below its cost under ``y``."""
         level, value = self.critical(y)
         violated = np.flatnonzero(value - theta > _CUT_TOL * np.maximum(1.0, np.abs(value)))
+        return self.add(violated, level[violated])
+
+    def add(self, points: np.ndarray, levels: np.ndarray) -> int:
+        """Add the cut of demand point ``points[k]`` at cost level ``levels[k]``, for every k not added yet."""
         starts, index, coef, lower = [], [], [], []
         k = 0
-        for i in violated:
-            key = (int(i), float(level[i]))
-            if key in self.seen:
+        for i, level in zip(points.tolist(), levels.tolist(), strict=True):
+            if (i, level) in self.seen:
                 continue
-            self.seen.add(key)
-            closer = np.flatnonzero(self.sorted[i] < level[i])
+            self.seen.add((i, level))
+            closer = np.flatnonzero(self.sorted[i] < level)
             starts.append(k)
             index.append(self.order[i, closer])
             index.append([self.n_y + i])
-            coef.append(level[i] - self.sorted[i, closer])
+            coef.append(level - self.sorted[i, closer])
             coef.append([1.0])
-            lower.append(level[i])
+            lower.append(level)
             k += len(closer) + 1
         if not starts:
             return 0
@@ -231,9 +244,23 @@ def solve_p_median(
             np.where(close, 0.0, 1.0),
         )
 
+    # --- cuts the master will need: for each demand point, one at the cost of each site of the LP's support
+    # that is no farther than its site in the incumbent (integer solutions mostly open sites of the support)
+    if _SUPPORT_CUTS and np.isfinite(upper):
+        x = np.array(h.getSolution().col_value)
+        support = x[:m] > 1e-6
+        incumbent = cost[:, best_sites].min(axis=1)
+        near = support[None, :] & (cost <= incumbent[:, None]) & (cost > cost.min(axis=1)[:, None])
+        ii, jj = np.nonzero(near)
+        pairs = np.unique(np.stack([ii, cost[ii, jj]], axis=1), axis=0)
+        cuts.add(pairs[:, 0].astype(np.int64), pairs[:, 1])
+        stats.update(support_cuts=len(pairs))
+
     # --- MIP phase
     h.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * m))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    for key, value in _MIP_OPTIONS.items():
+        h.setOptionValue(key, value)
     found: list[np.ndarray] = []
 
     def on_solution(event) -> None:
