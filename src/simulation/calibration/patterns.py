@@ -23,13 +23,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from simulation.sim.model import Observer, SharedPlacesModel
+from simulation.sim.observer import Observer
 from simulation.sim.work import HOME, OFFICE
+
+if TYPE_CHECKING:
+    from simulation.sim.model import SharedPlacesModel
 
 FAR_MINUTES = 20.0  # "far from a point of contact": more than this by car, min (access_share_20min)
 
