@@ -48,9 +48,18 @@ def logit_cfg(**work):
         {
             "providers": providers("a"),
             "weeks": 4,
-            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0},
+            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0, "agreement_share": 1.0},
             "behaviour": {
-                "work": {"habit": 0.0, "community": 0.0, "asc_home": -0.3, "asc_third": -0.6, **work}
+                "work": {
+                    "habit": 0.0,
+                    "community": 0.0,
+                    "asc_home": -0.3,
+                    "asc_third": -0.6,
+                    "mu": 1.0,
+                    "third_taste_sd": 0.0,
+                    "min_saving_minutes": None,
+                    **work,
+                }
             },
         }
     )
@@ -150,10 +159,20 @@ def test_desk_occupancy_equals_expected_min_binomial(tiny_territory):
         {
             "providers": providers("a"),
             "weeks": 100,
-            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0},
+            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0, "agreement_share": 1.0},
             # allowance 5: never binds; the employer pays: no price, hence no subscription effect
             "policy": {"remote_days_per_week": 5, "employer_pays_third_place": True},
-            "behaviour": {"work": {"habit": 0.0, "community": 0.0, "asc_home": 0.0, "asc_third": -1.0}},
+            # one zone: the desks save no time against the office, so the time-saving rule is off
+            "behaviour": {
+                "work": {
+                    "habit": 0.0,
+                    "community": 0.0,
+                    "asc_home": 0.0,
+                    "asc_third": -1.0,
+                    "third_taste_sd": 0.0,
+                    "min_saving_minutes": None,
+                }
+            },
         }
     )
     model = SharedPlacesModel(cfg, terr)
@@ -291,7 +310,8 @@ def bundling_setup(tiny_territory, rate=0.0, n_adults=50):
         {
             "providers": providers("a", "b", "c", rate=rate),
             "weeks": 1,
-            "population": NO_TELEWORK,
+            # nobody works: every visit is a round trip from home (chained visits: tests/test_work_choice.py)
+            "population": {"employment_rate": 0.0},
             "behaviour": {"service": {"asc_give_up": -50.0}},
         }
     )

@@ -26,7 +26,7 @@ the end of the bracket nearest the target.
 
 Usage::
 
-    python -m simulation.calibration.fit                 # the Nièvre baseline, 26 weeks, seed 0
+    python -m simulation.calibration.fit                 # the Nièvre baseline, 26 weeks, seeds 0 and 1
     python -m simulation.calibration.fit --weeks 13 --rounds 1 territory=synthetic
 """
 
@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from scipy import optimize
 
@@ -68,7 +69,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("behaviour.work.asc_home", "remote_days", -4.0, 2.0, 0.02),
     Knob("behaviour.work.asc_third", "desk_occupancy", -9.0, 1.0, 0.05),
     Knob("behaviour.work.third_taste_sd", "users_weekday_km", 0.0, 4.0, 0.05),
-    Knob("behaviour.work.b_time", "third_day_km", -0.08, -0.005, 0.001),
+    Knob("behaviour.work.b_time", "third_day_km", -0.06, -0.01, 0.001),
 )
 SCAN = 6  # points of the scan of a bracket (ends included)
 MU_CHECK = (0.25, 0.5, 1.0)
@@ -84,10 +85,12 @@ def with_value(values: dict[str, Any], key: str, x: float) -> dict[str, Any]:
 
 
 class Evaluator:
-    """Runs the baseline for a set of constants and caches the patterns' values."""
+    """Runs the baseline for a set of constants (one run per seed, the patterns averaged) and caches the values."""
 
-    def __init__(self, base: dict[str, Any], overrides: dict[str, Any], log: Callable[[str], None]) -> None:
-        self.base, self.overrides, self.log = base, overrides, log
+    def __init__(
+        self, base: dict[str, Any], overrides: dict[str, Any], log: Callable[[str], None], seeds: int = 2
+    ) -> None:
+        self.base, self.overrides, self.log, self.seeds = base, overrides, log, seeds
         self.cache: dict[tuple, dict[str, float]] = {}
 
     def config(self, values: dict[str, Any]) -> SimConfig:
@@ -98,7 +101,9 @@ class Evaluator:
         key = tuple(sorted((k, round(float(v), 10)) for k, v in values.items()))
         if key not in self.cache:
             t0 = time.perf_counter()
-            self.cache[key] = run_one(self.config(values))
+            seed0 = int(self.overrides.get("seed", 0))
+            runs = [run_one(self.config({**values, "seed": seed0 + i})) for i in range(self.seeds)]
+            self.cache[key] = {k: float(np.nanmean([r.get(k, math.nan) for r in runs])) for k in runs[0]}
             self.log(
                 "  "
                 + ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}" for k, v in values.items())
@@ -117,17 +122,23 @@ def fit_one(ev: Evaluator, values: dict[str, Any], knob: Knob) -> tuple[float, f
         v = ev(with_value(values, knob.key, x)).get(knob.pattern, math.nan)
         return (v if math.isfinite(v) else 0.0) - target
 
-    # start the scan at the current value's neighbours: the first sign change from the low end
+    # Scan the bracket, refine every sign change with Brent's method, and keep the evaluated value nearest the
+    # target: the responses are step functions with some noise, so the root Brent returns may sit on a step.
+    tried: dict[float, float] = {}
+
+    def g(x: float) -> float:
+        tried[x] = gap(x)
+        return tried[x]
+
     xs = [knob.low + (knob.high - knob.low) * i / (SCAN - 1) for i in range(SCAN)]
-    gs = [gap(x) for x in xs]
+    gs = [g(x) for x in xs]
+    bracketed = False
     for a, b, ga, gb in zip(xs, xs[1:], gs, gs[1:], strict=False):
-        if ga == 0:
-            return a, target, True
-        if (ga < 0) != (gb < 0):
-            x = optimize.brentq(gap, a, b, xtol=knob.xtol, maxiter=40)
-            return x, gap(x) + target, True
-    best = min(range(SCAN), key=lambda i: abs(gs[i]))
-    return xs[best], gs[best] + target, False
+        if ga != 0 and gb != 0 and (ga < 0) != (gb < 0):
+            bracketed = True
+            optimize.brentq(g, a, b, xtol=knob.xtol, maxiter=40)
+    best = min(tried, key=lambda x: abs(tried[x]))
+    return best, tried[best] + target, bracketed or tried[best] == 0
 
 
 def fit(ev: Evaluator, start: dict[str, Any], rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
@@ -164,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m simulation.calibration.fit", description=__doc__.splitlines()[0]
     )
     ap.add_argument("--weeks", type=int, default=26, help="weeks counted per evaluation (default 26)")
-    ap.add_argument("--seed", type=int, default=0, help="the seed of every evaluation (default 0)")
+    ap.add_argument("--seed", type=int, default=0, help="the first seed of every evaluation (default 0)")
+    ap.add_argument(
+        "--seeds", type=int, default=2, help="seeds per evaluation, patterns averaged (default 2)"
+    )
     ap.add_argument("--rounds", type=int, default=3, help="rounds of coordinate descent at most (default 3)")
     ap.add_argument("--out", type=Path, default=Path("results") / "calibration" / "fit.yaml")
     ap.add_argument("overrides", nargs="*", help="key=value overrides, as for lieux")
@@ -176,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         overrides, base = parse_overrides(args.overrides)
         overrides.update({"weeks": args.weeks, "seed": args.seed, "output.progress": False})
-        ev = Evaluator(base, overrides, log)
+        ev = Evaluator(base, overrides, log, seeds=args.seeds)
         default = ev.config({})
         start = {k.key: _get(default, k.key) for k in KNOBS}
         start = with_value(start, "behaviour.work.b_time", start["behaviour.work.b_time"])
