@@ -2,8 +2,8 @@
 
 A scenario's ``interventions`` is a list of YAML mappings, each with an ``op`` key naming a registered
 operation (:mod:`simulation.scenarios.ops`, one module each: ``convert``, ``open_offhours``, ``add_places``,
-``close``, ``set``). :func:`parse_interventions` turns them into typed, frozen operations, checking every key,
-type, timetable, activity, provider, origin and zone kind; it raises :class:`~simulation.core.errors.ConfigError`
+``close``, ``set``, ``site``). :func:`parse_interventions` turns them into typed, frozen operations, checking every
+key, type, timetable, activity, provider, origin and zone kind; it raises :class:`~simulation.core.errors.ConfigError`
 naming the key path (``scenario.interventions[2].select.origin``) and what was expected. :func:`apply_scenario`
 applies them in order to copies of the territory and configuration. Each operation's module documents its keys;
 selectors are in :mod:`simulation.scenarios.selectors`.
@@ -24,6 +24,7 @@ from simulation.scenarios.ops.close import Close
 from simulation.scenarios.ops.convert import Convert
 from simulation.scenarios.ops.offhours import OffhoursActivity, OpenOffhours
 from simulation.scenarios.ops.set_values import Set
+from simulation.scenarios.ops.site import Site, SiteSolution, SiteSpec, solve_site
 from simulation.scenarios.parsing import fail, mapping, plain
 from simulation.scenarios.selectors import Selector, ZoneSelector, select_places, select_zones
 
@@ -44,12 +45,16 @@ __all__ = [
     "ScenarioState",
     "Selector",
     "Set",
+    "Site",
+    "SiteSolution",
+    "SiteSpec",
     "ZoneSelector",
     "apply_scenario",
     "parse_interventions",
     "register",
     "select_places",
     "select_zones",
+    "solve_site",
 ]
 
 
