@@ -50,6 +50,7 @@ __all__ = [
     "SiteSpec",
     "ZoneSelector",
     "apply_scenario",
+    "initial_state",
     "parse_interventions",
     "register",
     "select_places",
@@ -91,6 +92,29 @@ def parse_interventions(
     return out
 
 
+def initial_state(
+    territory: Territory,
+    cfg: SimConfig,
+    provider_ids: Sequence[str],
+    context: dict[str, Any] | None = None,
+) -> ScenarioState:
+    """What the interventions start from: copies of the territory's places and of the configuration.
+
+    Args:
+        territory: the baseline territory (not modified).
+        cfg: the configuration (not modified).
+        provider_ids: the providers' ids.
+        context: what else operations may read (``zones``, ``zz``: zone-to-zone travel, for siting).
+    """
+    places = territory.places.copy(deep=True)
+    # A deep copy of a DataFrame does not copy the Python objects in its cells: copy the permanence dicts so
+    # that editing them never reaches the caller's territory.
+    places["permanences"] = places["permanences"].map(lambda d: dict(d) if isinstance(d, Mapping) else {})
+    new_cfg = OmegaConf.to_object(OmegaConf.structured(cfg))  # a deep copy
+    assert isinstance(new_cfg, SimConfig)
+    return ScenarioState(territory.zones, places, new_cfg, tuple(provider_ids), context=dict(context or {}))
+
+
 def apply_scenario(
     territory: Territory,
     cfg: SimConfig,
@@ -103,7 +127,8 @@ def apply_scenario(
         territory: the baseline territory (not modified).
         cfg: the validated configuration (not modified); ``cfg.scenario`` holds the interventions.
         provider_ids: the providers' ids (permanences must name one of them).
-        context: what else operations may read (e.g. ``travel``: zone-to-zone travel times, for siting).
+        context: what else operations may read (``zones`` and ``zz``: the zones and their zone-to-zone travel
+            (:class:`~simulation.sim.travel.TravelMatrices`), which ``site`` uses; computed when missing).
 
     Returns:
         The new territory (places updated, same zones), the new configuration (after ``set``) and a log, one
@@ -114,14 +139,8 @@ def apply_scenario(
             result does not validate, or ``open_offhours`` without ``policy.sharing_clause: true``.
     """
     interventions = parse_interventions(cfg.scenario, provider_ids)
-    zones = territory.zones
-    places = territory.places.copy(deep=True)
-    # A deep copy of a DataFrame does not copy the Python objects in its cells: copy the permanence dicts so
-    # that editing them never reaches the caller's territory.
-    places["permanences"] = places["permanences"].map(lambda d: dict(d) if isinstance(d, Mapping) else {})
-    new_cfg = OmegaConf.to_object(OmegaConf.structured(cfg))  # a deep copy
-    assert isinstance(new_cfg, SimConfig)
-    state = ScenarioState(zones, places, new_cfg, tuple(provider_ids), context=dict(context or {}))
+    state = initial_state(territory, cfg, provider_ids, context)
+    zones = state.zones
     log = [iv.apply(state) for iv in interventions]
     for check in state.checks:
         check(state)

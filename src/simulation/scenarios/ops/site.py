@@ -207,15 +207,19 @@ class SiteSpec:
         keep = boolean(d["keep_existing"], f"{key}.keep_existing") if "keep_existing" in d else False
         return cls(objective, p, radius, sel, zsel, weights, keep, key, twin)
 
-    def sized(self, state: ScenarioState) -> SiteSpec:
+    def sized(self, state: ScenarioState, twin_sites: pd.DataFrame | None = None) -> SiteSpec:
         """The spec with ``p`` set: itself, or ``p`` = the twin's count of sites on ``state`` (``same_as``).
+
+        Args:
+            state: the places as they stand.
+            twin_sites: the twin's sites there (:meth:`Twin.sites`), when already known.
 
         Raises:
             ConfigError: the twin opens no site here (``<key>.p.same_as``).
         """
         if self.same_as is None:
             return self
-        n = self.same_as.count(state)
+        n = len(twin_sites) if twin_sites is not None else self.same_as.count(state)
         if n == 0:
             raise ConfigError(
                 f"{self.key}.p.same_as",
@@ -264,6 +268,10 @@ class Twin:
 
     def count(self, state: ScenarioState) -> int:
         """Places the twin changes or adds when applied to a copy of ``state`` (``state`` is not changed)."""
+        return len(self.sites(state))
+
+    def sites(self, state: ScenarioState) -> pd.DataFrame:
+        """The rows of the places the twin changes or adds when applied to a copy of ``state`` (unchanged)."""
         places = state.places.copy(deep=True)
         places["permanences"] = places["permanences"].map(lambda d: dict(d) if isinstance(d, dict) else {})
         copy = ScenarioState(
@@ -274,8 +282,8 @@ class Twin:
         n0 = len(state.places)
         old = state.places.reset_index(drop=True)
         new = copy.places.reset_index(drop=True)
-        changed = sum(not old.iloc[i].equals(new.iloc[i]) for i in range(n0))
-        return int(changed + len(new) - n0)
+        changed = [not old.iloc[i].equals(new.iloc[i]) for i in range(n0)] + [True] * (len(new) - n0)
+        return new[np.array(changed, dtype=bool)]
 
 
 def copy_config(cfg: SimConfig) -> SimConfig:
@@ -454,6 +462,7 @@ class SiteSolution:
             (forced open), ``place`` (index label in the places table, or -1).
         minutes: the cost matrix, one-way minutes [zones, candidates].
         result: the solver's answer.
+        zone_minutes: expected one-way minutes between zone centres [zones, zones] (to evaluate other choices).
     """
 
     spec: SiteSpec
@@ -462,6 +471,39 @@ class SiteSolution:
     candidates: pd.DataFrame
     minutes: np.ndarray
     result: SitingResult
+    zone_minutes: np.ndarray
+
+    def evaluate(self, zone_ids: Sequence[str]) -> dict[str, float]:
+        """The static objective of another choice: new sites in ``zone_ids``, with the forced ones.
+
+        Used to score a rule-based choice on the optimiser's own terms (places sit at their zone's centre).
+
+        Returns:
+            ``objective`` (p_median: weight x minutes to the nearest open site; mclp: weight covered within the
+            radius; lscp: number of sites), ``mean_travel_min`` (demand-weighted), ``covered_share`` (within the
+            radius, coverage objectives; NaN for p_median), ``sites``.
+
+        Raises:
+            KeyError: a zone id that is not one of the territory's.
+        """
+        zpos = pd.Series(np.arange(len(self.zones)), index=self.zones["zone_id"].astype(str))
+        forced = self.candidates.loc[self.candidates["existing"], "zone"].to_numpy(np.int64)
+        cols = np.unique(np.concatenate([forced, zpos.loc[[str(z) for z in zone_ids]].to_numpy(np.int64)]))
+        best = self.zone_minutes[:, cols].min(axis=1) if cols.size else np.full(len(self.zones), np.inf)
+        w = self.weights
+        total = float(w.sum())
+        reach = np.isfinite(best) & (w > 0)
+        mean = float(w[reach] @ best[reach] / total) if total > 0 else float("nan")
+        radius = self.spec.radius_minutes
+        covered = float(w[best <= radius].sum()) if radius is not None else float("nan")
+        if self.spec.objective == "p_median":
+            obj = float(w[reach] @ best[reach]) if reach.sum() == (w > 0).sum() else float("inf")
+        elif self.spec.objective == "mclp":
+            obj = covered
+        else:
+            obj = float(len(zone_ids) + len(forced))
+        share = covered / total if radius is not None and total > 0 else float("nan")
+        return {"objective": obj, "mean_travel_min": mean, "covered_share": share, "sites": float(cols.size)}
 
     @property
     def chosen(self) -> pd.DataFrame:
@@ -595,11 +637,18 @@ def candidate_table(
         f = places[forced.to_numpy()].copy()
         f["_zone"] = f["zone_id"].astype(str).map(zpos)
         f = f.sort_values(["_zone", "place_id"], kind="stable")
+        # the existing places of a zone sit at its centre: one site stands for them all (the first by id)
+        more = f.groupby("_zone")["place_id"].transform("size").to_numpy() - 1
+        f = f.assign(_more=more).drop_duplicates("_zone")
+        names = [
+            n if k == 0 else f"{n} (+{k} more)"
+            for n, k in zip(f["name"].astype(str), f["_more"], strict=True)
+        ]
         parts.append(
             pd.DataFrame(
                 {
                     "site_id": f["place_id"].astype(str).to_numpy(),
-                    "name": f["name"].astype(str).to_numpy(),
+                    "name": names,
                     "zone_id": f["zone_id"].astype(str).to_numpy(),
                     "existing": True,
                     "place": f.index.to_numpy(),
@@ -678,7 +727,8 @@ def solve_site(
         raise ConfigError(
             f"{spec.key}.weights", f"every zone's weight ({spec.weights.label}) is 0: nothing to site"
         )
-    minutes = zone_minutes(zz, car_shares(zones, cfg))[:, cand["zone"].to_numpy()]
+    all_minutes = zone_minutes(zz, car_shares(zones, cfg))
+    minutes = all_minutes[:, cand["zone"].to_numpy()]
     n_forced = int(cand["existing"].sum())
     n_new = len(cand) - n_forced
     if spec.p is not None and spec.p > n_new:
@@ -703,7 +753,7 @@ def solve_site(
     except SitingError as exc:
         key = f"{spec.key}.radius_minutes" if spec.radius_minutes is not None else spec.key
         raise ConfigError(key, f"{exc} (minutes)" if "radius" in str(exc) else str(exc)) from None
-    return SiteSolution(spec, zones, weights, cand, minutes, result)
+    return SiteSolution(spec, zones, weights, cand, minutes, result, all_minutes)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -766,10 +816,15 @@ class Site(Operation):
             out |= existing_sites(places, a, label)
         return out
 
-    def solve(self, state: ScenarioState) -> SiteSolution:
-        """The siting problem on the state's territory (travel from ``state.context['zz']`` when given)."""
+    def solve(self, state: ScenarioState, twin_sites: pd.DataFrame | None = None) -> SiteSolution:
+        """The siting problem on the state's territory (travel from ``state.context['zz']`` when given).
+
+        Args:
+            state: the places as they stand (not changed).
+            twin_sites: the rule-based twin's sites on ``state`` (``p: {same_as: ...}``), when already known.
+        """
         return solve_site(
-            self.spec.sized(state),
+            self.spec.sized(state, twin_sites),
             state.zones,
             state.places,
             state.cfg,
@@ -778,12 +833,39 @@ class Site(Operation):
         )
 
     def apply(self, state: ScenarioState) -> str:
-        """Solve, then apply the follow-up to the new sites; return the solution's line and the follow-up's."""
-        sol = self.solve(state)
+        """Solve, then apply the follow-up to the new sites; return the solution's line and the follow-up's.
+
+        With ``p: {same_as: twin}``, the line also scores the twin's own choice on the same objective.
+        """
+        twin = self.spec.same_as
+        twin_sites = twin.sites(state) if twin is not None else None
+        sol = self.solve(state, twin_sites)
+        line = sol.describe()
+        if twin is not None and twin_sites is not None:
+            line += f"; {twin_score(sol, twin.name, twin_sites)}"
         new = sol.chosen_new
         if self.convert is not None:
             follow = dataclasses.replace(self.convert, select=Selector(place_id=tuple(new["site_id"])))
         else:
             assert self.add_places is not None
             follow = dataclasses.replace(self.add_places, at=ZoneSelector(zone=tuple(new["zone_id"])))
-        return f"{sol.describe()}; then {follow.apply(state)}"
+        return f"{line}; then {follow.apply(state)}"
+
+
+def twin_score(sol: SiteSolution, name: str, twin_sites: pd.DataFrame) -> str:
+    """The rule-based twin's choice scored on the optimiser's objective, in words (for notes.txt and lieux-site)."""
+    mine = sol.summary()
+    other = sol.evaluate(list(twin_sites["zone_id"].astype(str)))
+    if sol.spec.objective == "mclp":
+        what = f"covers {other['objective']:.6g} ({other['covered_share']:.1%})"
+    elif sol.spec.objective == "lscp":
+        what = f"opens {other['objective']:.0f} sites, covers {other['covered_share']:.1%}"
+    else:
+        rel = (
+            other["objective"] / mine["objective_value"] - 1 if mine["objective_value"] > 0 else float("nan")
+        )
+        what = f"objective {other['objective']:.6g} ({rel:+.1%})"
+    return (
+        f"the rule-based {name} on the same terms: {what}, mean {other['mean_travel_min']:.1f} min "
+        f"against {mine['mean_travel_min']:.1f}"
+    )
