@@ -416,7 +416,7 @@ def zone_weights(spec: WeightSpec, zones: pd.DataFrame, cfg: SimConfig, zz: Trav
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputFileError(
             spec.path,
-            f"got {df[spec.column].iloc[i]!r}, expected a number >= 0",
+            f"got {str(df[spec.column].iloc[i])!r}, expected a number >= 0",
             line=i + 2,
             column=spec.column,
         )
@@ -737,7 +737,8 @@ def solve_site(
             f"p = {spec.p} is larger than the number of candidate sites ({n_new}: one per zone the candidates "
             "select" + (", outside the zones of the existing sites)" if n_forced else ")"),
         )
-    names = [f"{n} ({z})" for n, z in zip(_zone_names(zones), zones["zone_id"].astype(str), strict=True)]
+    ids = zones["zone_id"].astype(str)
+    names = [n if n == z else f"{n} ({z})" for n, z in zip(_zone_names(zones), ids, strict=True)]
     kw = {
         "forced": cand["existing"].to_numpy(bool),
         "demand_names": names,
@@ -752,7 +753,7 @@ def solve_site(
             result = set_cover(minutes, spec.radius_minutes, weights=weights, **kw)
     except SitingError as exc:
         key = f"{spec.key}.radius_minutes" if spec.radius_minutes is not None else spec.key
-        raise ConfigError(key, f"{exc} (minutes)" if "radius" in str(exc) else str(exc)) from None
+        raise ConfigError(key, str(exc)) from None
     return SiteSolution(spec, zones, weights, cand, minutes, result, all_minutes)
 
 
