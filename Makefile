@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean data data-check app
+.PHONY: run test lint bench clean data data-check app validate
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); see .python-version")'
@@ -33,6 +33,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
+
+# make validate: the baseline against every field pattern of docs/ODD.md 1 (5 seeds, about 2 minutes)
+validate: $(STAMP)
+	$(BIN)/lieux-validate --seeds 5
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_run.py

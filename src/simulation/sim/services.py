@@ -174,34 +174,53 @@ def plan(
             _, dmin = detour(world, z[chain, None], c[chain, None], med[None, :], wz[:, None])
             today = day_of[chain] == day
             t[chain] = np.where(today, dmin / 2.0, t[chain])
-    asc = np.array(
-        [
-            sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
-            for p in med
-        ]
-    )
-    u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv] - 1) + asc[None, :]
-    u = np.where(ok, u, -np.inf)
+    asc = _asc_kind(world)
     # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
-    # handful of points of contact; without it the many far alternatives would crowd out giving up)
+    # handful of points of contact; without it the many far alternatives would crowd out giving up). Utilities
+    # and noise are computed on those columns only: the noise of a (resident, place) is keyed on the place's
+    # id, so the draws, and the choice, are those of the full matrix with the other columns at -inf.
     kset = sv.consideration_set
     if med.size > kset:
-        tk = np.where(ok, t, np.inf)
-        nearest = np.argpartition(tk, kset - 1, axis=1)[:, :kset]
-        keep = np.zeros_like(ok)
-        np.put_along_axis(keep, nearest, True, axis=1)
-        u = np.where(keep, u, -np.inf)
+        cols = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [R, k]
+    else:
+        cols = np.broadcast_to(np.arange(med.size), (who.size, med.size))
+    f_k = np.take_along_axis(f, cols, axis=1)
+    u = (
+        sv.b_time * np.take_along_axis(t, cols, axis=1)
+        + sv.b_delay * np.take_along_axis(days_until, cols, axis=1)
+        + sv.b_bundle * (ncov[inv[:, None], cols] - 1)
+        + asc[cols]
+    )
+    u = np.where(np.take_along_axis(ok, cols, axis=1), u, -np.inf)
     util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
-    alts = np.concatenate([[world.keys.give_up], net.place_hash[med]])
+    alts = np.column_stack([np.full(who.size, world.keys.give_up), net.place_hash[med[cols]]])
     noise = gumbel(world.keys.service, abs_slot, who, alts)
     pick = choose(util, noise)
     _give_up(world, res, who[pick <= 0], rec)
     go = pick > 0
     r, col = who[go], pick[go] - 1
-    res.plan_place[r] = med[col]
-    res.plan_slot[r] = abs_slot + f[go, col]
+    res.plan_place[r] = med[cols[go, col]]
+    res.plan_slot[r] = abs_slot + f_k[go, col]
     for t_abs in np.unique(res.plan_slot[r]):
         res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
+
+
+def _asc_kind(world: World) -> np.ndarray:
+    """Per mediation place, its constant ``asc_kind`` (by label, then origin, else ``other``); cached until the
+    network changes."""
+    net, sv = world.network, world.cfg.behaviour.service
+    cached = getattr(net, "_asc_kind_cache", None)
+    if cached is not None and cached[0] == net.version:
+        return cached[1]
+    asc = np.array(
+        [
+            sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
+            for p in net.mediation_places
+        ],
+        dtype=float,
+    )
+    net._asc_kind_cache = (net.version, asc)
+    return asc
 
 
 def _give_up(world: World, res: Residents, who: np.ndarray, rec: Recorder) -> None:
