@@ -103,6 +103,7 @@ def make_territory() -> Territory:
             rows.append(_place(f"po_{z}", z, "post_office", counters=1))
         rows.append(_place(f"th_{z}", z, "town_hall", counters=1))
     rows.append(_place("fs_D", "D", "france_services", counters=2, network=True, label="france_services"))
+    rows.append(_place("caf_A", "A", "provider_office", counters=2))  # serves the CAF's needs only
     rows.append(_place("cw_A", "A", "coworking", operator="private", desks=10))
     rows.append(_place("lib_F", "F", "library", desks=2))
     places = pd.DataFrame.from_records(rows)
@@ -304,6 +305,12 @@ def test_valid_entries_parse_into_their_values(objective, p, radius, weights, ke
         (site_entry(p={"same_as": "nope"}), f"{KEY}.p.same_as", "mediation_hubs"),
         (site_entry(p={"same_as": "mediation_hubs_optimised"}), f"{KEY}.p.same_as", "rule-based"),
         (site_entry(p={"like": "mediation_hubs"}), f"{KEY}.p.like", "same_as"),
+        (site_entry(keep_existing="yes"), f"{KEY}.keep_existing", "true, false or network"),
+        (
+            site_entry(convert=None, keep_existing="network", add_places={"desks": 4, "opening": WEEK}),
+            f"{KEY}.keep_existing",
+            "applies to convert",
+        ),
     ],
 )
 def test_entry_errors_name_their_key(entry, key, words) -> None:
@@ -345,16 +352,19 @@ def test_p_median_is_the_enumerated_optimum(p: int) -> None:
     assert all(sid.startswith("po_") or sid == "th_G" for sid in sol.chosen_new["site_id"])
 
 
-def test_keep_existing_forces_the_network_points_open_and_p_counts_new_sites() -> None:
+@pytest.mark.parametrize(("keep", "forced"), [(True, "AD"), ("network", "D")])
+def test_keep_existing_forces_the_existing_points_open_and_p_counts_new_sites(keep, forced) -> None:
     t, cfg = make_territory(), config([])
-    op = parse(site_entry(p=2, keep_existing=True, weights="contact_needs"))
+    op = parse(site_entry(p=2, keep_existing=keep, weights="contact_needs"))
     sol = op.solve(initial_state(t, cfg, PROVIDERS))
-    assert "fs_D" in set(sol.chosen["site_id"])
+    assert set(sol.chosen.loc[sol.chosen["existing"], "zone_id"]) == set(forced)
+    assert "fs_D" in set(sol.chosen["site_id"]) and ("caf_A" in set(sol.chosen["site_id"])) == (keep is True)
     assert len(sol.chosen_new) == 2
-    assert "D" not in set(sol.chosen_new["zone_id"])  # no new point where one exists
+    assert not set(forced) & set(sol.chosen_new["zone_id"])  # no new point where one exists
     cost, zi = cost_matrix(t, cfg), zone_index(t)
     w = t.zones["population"].to_numpy(float) * needs_per_adult(cfg)
-    best = brute_p_median(cost, w, [zi[z] for z in "ABCEFGH"], 2, [zi["D"]])
+    cands = [zi[z] for z in "ABCDEFGH" if z not in forced]
+    best = brute_p_median(cost, w, cands, 2, [zi[z] for z in forced])
     assert sol.result.objective == pytest.approx(best, rel=1e-9)
 
 
@@ -494,7 +504,7 @@ def test_p_same_as_a_rule_based_twin_opens_as_many_sites_and_scores_it() -> None
     # 10 largest: here A, B, C, E, F, H (D has the France Services, G has 300 adults).
     twin, _, _ = apply_scenario(t, to_config({"scenario": _library("mediation_hubs")}), PROVIDERS)
     n_twin = int((twin.places["label"] == "france_services").sum()) - 1
-    entry = site_entry(p={"same_as": "mediation_hubs"}, keep_existing=True, weights="contact_needs")
+    entry = site_entry(p={"same_as": "mediation_hubs"}, keep_existing="network", weights="contact_needs")
     entry["candidates"] = {
         "origin": ["post_office", "town_hall"],
         "min_zone_population": 500,

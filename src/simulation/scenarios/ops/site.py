@@ -25,7 +25,8 @@ Keys:
 - ``keep_existing`` (default false): the places that already run the activity are sites forced open (they serve
   demand and count in the objective, not in ``p``): with ``convert``, the partner network's points (``network``
   true or the convert's label) and the providers' own offices; with ``add_places``, the places with capacity
-  for one of the new place's activities;
+  for one of the new place's activities. ``keep_existing: network`` (``convert`` only) keeps the partner
+  network's points but not the providers' offices (an office serves its own provider's needs only);
 - exactly one follow-up: ``convert`` ({the keys of ``convert`` but ``select``}: the chosen places become shared
   mediation points; needs place candidates) or ``add_places`` ({the keys of ``add_places`` but ``at``}: a new
   place in each chosen site's zone).
@@ -136,7 +137,8 @@ class SiteSpec:
         candidates: the place selector, or None with ``zone_centres``.
         zone_centres: the zone selector of new places at zone centres, or None with ``candidates``.
         weights: the demand weights.
-        keep_existing: force the places that already run the activity open.
+        keep_existing: force the places that already run the activity open (True), or only the partner
+            network's points (``"network"``), or none (False).
         key: where the entry was written, for error messages.
         same_as: the rule-based twin whose count of sites is ``p`` (``p: {same_as: name}``), or None.
     """
@@ -147,7 +149,7 @@ class SiteSpec:
     candidates: Selector | None
     zone_centres: ZoneSelector | None
     weights: WeightSpec
-    keep_existing: bool = False
+    keep_existing: bool | str = False
     key: str = "scenario.interventions[?]"
     same_as: Twin | None = None
 
@@ -204,7 +206,12 @@ class SiteSpec:
         else:
             sel, zsel = selector(c, ckey), None
         weights = parse_weights(d.get("weights", "adults"), d.get("weights_from"), key)
-        keep = boolean(d["keep_existing"], f"{key}.keep_existing") if "keep_existing" in d else False
+        keep: bool | str = False
+        if d.get("keep_existing") is not None:
+            value = d["keep_existing"]
+            if not (isinstance(value, bool) or value == "network"):
+                raise fail(f"{key}.keep_existing", value, "true, false or network")
+            keep = value
         return cls(objective, p, radius, sel, zsel, weights, keep, key, twin)
 
     def sized(self, state: ScenarioState, twin_sites: pd.DataFrame | None = None) -> SiteSpec:
@@ -435,16 +442,18 @@ def zone_weights(spec: WeightSpec, zones: pd.DataFrame, cfg: SimConfig, zz: Trav
     return by_zone.loc[ids].to_numpy(float)
 
 
-def existing_sites(places: pd.DataFrame, activity: str, label: str = "") -> pd.Series:
+def existing_sites(places: pd.DataFrame, activity: str, label: str = "", offices: bool = True) -> pd.Series:
     """The places that already run ``activity`` (what ``keep_existing`` forces open).
 
     Mediation: the partner network's points (``network`` true), places labelled ``label`` (e.g. France
-    Services) and the providers' own offices (origin ``provider_office``: residents of a town with the CAF's or
-    the tax office's counter get human contact there, and a new point next door would serve little); work and
-    workshop: places with desks or workshop seats.
+    Services) and, with ``offices``, the providers' own offices (origin ``provider_office``: residents of a town
+    with the CAF's counter get human contact there for the CAF's needs, though not for the other providers');
+    work and workshop: places with desks or workshop seats.
     """
     if activity == "mediation":
-        out = places["network"].astype(bool) | (places["origin"] == "provider_office")
+        out = places["network"].astype(bool)
+        if offices:
+            out |= places["origin"] == "provider_office"
         return out | (places["label"] == label) if label else out
     return places[CAPACITY_COLUMN[activity]] > 0
 
@@ -784,6 +793,10 @@ class Site(Operation):
                 "give exactly one follow-up: convert (the chosen places become mediation points) or "
                 "add_places (a new place in each chosen zone)",
             )
+        if spec.keep_existing == "network" and given != ["convert"]:
+            raise ConfigError(
+                f"{key}.keep_existing", "network applies to convert (mediation points); use true"
+            )
         if given == ["convert"]:
             if spec.zone_centres is not None:
                 raise ConfigError(
@@ -814,7 +827,7 @@ class Site(Operation):
         label = self.convert.label if self.convert is not None else ""
         out = pd.Series(False, index=places.index)
         for a in self.activities:
-            out |= existing_sites(places, a, label)
+            out |= existing_sites(places, a, label, offices=self.spec.keep_existing != "network")
         return out
 
     def solve(self, state: ScenarioState, twin_sites: pd.DataFrame | None = None) -> SiteSolution:
