@@ -672,3 +672,25 @@ def test_lieux_site_bad_input_is_one_line_and_status_2(capsys, args: list[str], 
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("lieux-site: error: "), err
     assert message in lines[0], lines[0]
+
+
+def test_the_experiment_script_reads_the_site_line_of_notes() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("siting_vs_rules", ROOT / "scripts" / "siting_vs_rules.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    t = make_territory()
+    entry = site_entry(p={"same_as": "mediation_hubs"}, keep_existing="network", weights="contact_needs")
+    entry["candidates"] = {
+        "origin": ["post_office", "town_hall"],
+        "min_zone_population": 500,
+        "one_per_zone": True,
+    }
+    _, _, log = apply_scenario(t, config([entry]), PROVIDERS)
+    m = script.SITE_LINE.search(f"scenario test: {log[0]}")
+    assert m is not None, log[0]
+    sol = parse(entry).solve(initial_state(t, config([]), PROVIDERS))
+    assert m["objective"] == "p_median" and int(m["new"]) == 6 and m["twin"] == "mediation_hubs"
+    assert float(m["value"]) == pytest.approx(sol.result.objective, rel=1e-5)
