@@ -20,10 +20,11 @@ value of time 12 EUR/h)
 ``behaviour.work.errands_per_week``           the rebound of home days                        0.31
 ============================================  ==============================================  ==========
 
-``behaviour.work.mu`` is not fitted: the baseline does not identify it (its few third-place days move less than
-the patterns' noise when ``mu`` goes from 0.25 to 1; :data:`MU_CHECK` reports it). The errands do not change any choice, so their rate is solved in closed form (the rebound is proportional to
-it). A pattern that no value of its constant within the bracket reaches is reported, and the constant is set to
-the end of the bracket nearest the target.
+``behaviour.work.mu`` is not fitted: the baseline does not identify it (its few third-place days move less than the
+patterns' noise when ``mu`` goes from 0.25 to 1; :data:`MU_CHECK` reports it). The errands do not change any
+choice, so their rate is solved in closed form (the rebound is proportional to it). A pattern that no value of its
+constant within the bracket reaches is reported, and the constant is set to the end of the bracket nearest the
+target.
 
 Usage::
 
@@ -69,7 +70,7 @@ KNOBS: tuple[Knob, ...] = (
     Knob("population.agreement_share", "occasional", 0.3, 1.0, 0.005),
     Knob("behaviour.work.asc_home", "remote_days", -4.0, 2.0, 0.02),
     Knob("behaviour.work.asc_third", "desk_occupancy", -9.0, 1.0, 0.05),
-    Knob("behaviour.work.third_taste_sd", "users_weekday_km", 0.0, 4.0, 0.05),
+    Knob("behaviour.work.third_taste_sd", "users_weekday_km", 1.0, 4.0, 0.05),
     Knob("behaviour.work.b_time", "third_day_km", -0.06, -0.01, 0.001),
 )
 SCAN = 6  # points of the scan of a bracket (ends included)
@@ -104,10 +105,19 @@ class Evaluator:
             t0 = time.perf_counter()
             seed0 = int(self.overrides.get("seed", 0))
             runs = [run_one(self.config({**values, "seed": seed0 + i})) for i in range(self.seeds)]
-            self.cache[key] = {k: float(np.nanmean([r.get(k, math.nan) for r in runs])) for k in runs[0]}
+            # a pattern no seed could measure stays NaN (np.nanmean would warn on it)
+            self.cache[key] = {
+                k: float(np.mean(xs))
+                if (xs := [r[k] for r in runs if math.isfinite(r.get(k, math.nan))])
+                else math.nan
+                for k in runs[0]
+            }
+            patterns = {k.pattern for k in KNOBS} | {"rebound"}
             self.log(
                 "  "
                 + ", ".join(f"{k.rsplit('.', 1)[-1]}={v:.4g}" for k, v in values.items())
+                + " -> "
+                + ", ".join(f"{k}={self.cache[key].get(k, math.nan):.4g}" for k in sorted(patterns))
                 + f" ({time.perf_counter() - t0:.1f} s)"
             )
         return self.cache[key]
@@ -119,9 +129,9 @@ def fit_one(ev: Evaluator, values: dict[str, Any], knob: Knob) -> tuple[float, f
     assert target is not None
 
     def gap(x: float) -> float:
-        # a pattern with nothing to measure (no third-place day, every coworking space closed) counts as 0
-        v = ev(with_value(values, knob.key, x)).get(knob.pattern, math.nan)
-        return (v if math.isfinite(v) else 0.0) - target
+        # NaN when nothing could be measured (no regular user of a third place, every coworking space closed):
+        # such a point is no evidence of a sign change, so it bounds no interval
+        return ev(with_value(values, knob.key, x)).get(knob.pattern, math.nan) - target
 
     # Scan the bracket, refine every sign change with Brent's method, and keep the evaluated value nearest the
     # target: the responses are step functions with some noise, so the root Brent returns may sit on a step.
@@ -129,25 +139,38 @@ def fit_one(ev: Evaluator, values: dict[str, Any], knob: Knob) -> tuple[float, f
 
     def g(x: float) -> float:
         tried[x] = gap(x)
-        return tried[x]
+        return tried[x] if math.isfinite(tried[x]) else 0.0
 
     xs = [knob.low + (knob.high - knob.low) * i / (SCAN - 1) for i in range(SCAN)]
-    gs = [g(x) for x in xs]
+    gs = [gap(x) for x in xs]
+    tried.update(zip(xs, gs, strict=True))
     bracketed = False
     for a, b, ga, gb in zip(xs, xs[1:], gs, gs[1:], strict=False):
-        if ga != 0 and gb != 0 and (ga < 0) != (gb < 0):
+        if math.isfinite(ga) and math.isfinite(gb) and ga != 0 and gb != 0 and (ga < 0) != (gb < 0):
             bracketed = True
             optimize.brentq(g, a, b, xtol=knob.xtol, maxiter=40)
-    best = min(tried, key=lambda x: abs(tried[x]))
-    return best, tried[best] + target, bracketed or tried[best] == 0
+    finite = {x: v for x, v in tried.items() if math.isfinite(v)}
+    if not finite:
+        x0 = float(values[knob.key])
+        return x0, math.nan, False
+    best = min(finite, key=lambda x: abs(finite[x]))
+    return best, finite[best] + target, bracketed or finite[best] == 0
 
 
-def fit(ev: Evaluator, start: dict[str, Any], rounds: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """Coordinate descent over :data:`KNOBS`, then the errands in closed form (module docstring)."""
+def fit(
+    ev: Evaluator,
+    start: dict[str, Any],
+    rounds: int,
+    log: Callable[[str], None],
+    knobs: tuple[Knob, ...] = KNOBS,
+    errands: bool = True,
+) -> dict[str, Any]:
+    """Coordinate descent over ``knobs`` (default :data:`KNOBS`), then the errands in closed form (module
+    docstring)."""
     values = dict(start)
     for r in range(rounds):
         moved = False
-        for knob in KNOBS:
+        for knob in knobs:
             log(f"round {r + 1}: {knob.key} <- {knob.pattern}")
             x, got, ok = fit_one(ev, values, knob)
             old = values.get(knob.key)
@@ -159,6 +182,8 @@ def fit(ev: Evaluator, start: dict[str, Any], rounds: int, log: Callable[[str], 
             )
         if not moved:
             break
+    if not errands:
+        return values
     # errands: the rebound is proportional to their rate and changes no choice
     probe = ev({**values, ERRANDS: 1.0})
     rebound = probe.get("rebound", math.nan)
@@ -182,6 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--rounds", type=int, default=3, help="rounds of coordinate descent at most (default 3)")
     ap.add_argument("--out", type=Path, default=Path("results") / "calibration" / "fit.yaml")
+    ap.add_argument(
+        "--knobs",
+        nargs="+",
+        metavar="KEY",
+        help="fit only these constants (dotted keys of KNOBS, in this order), the others held at the "
+        "configuration's values; the errands are fitted only when errands_per_week is named",
+    )
     ap.add_argument("overrides", nargs="*", help="key=value overrides, as for lieux")
     args = ap.parse_args(argv)
 
@@ -189,6 +221,15 @@ def main(argv: list[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     try:
+        knobs = KNOBS
+        if args.knobs:
+            by_key = {k.key: k for k in KNOBS}
+            bad = [k for k in args.knobs if k not in by_key and k != ERRANDS]
+            if bad:
+                raise UserError(
+                    f"--knobs: unknown {', '.join(bad)}; expected some of {', '.join([*by_key, ERRANDS])}"
+                )
+            knobs = tuple(by_key[k] for k in args.knobs if k in by_key)
         overrides, base = parse_overrides(args.overrides)
         overrides.update({"weeks": args.weeks, "seed": args.seed, "output.progress": False})
         ev = Evaluator(base, overrides, log, seeds=args.seeds)
@@ -199,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fit: error: {exc}", file=sys.stderr)
         return 2
     t0 = time.perf_counter()
-    values = fit(ev, start, args.rounds, log)
+    values = fit(ev, start, args.rounds, log, knobs, errands=not args.knobs or ERRANDS in args.knobs)
     final = ev(values)
     mu_check = {}
     for mu in MU_CHECK:
