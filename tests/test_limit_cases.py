@@ -168,9 +168,10 @@ def test_desk_occupancy_equals_expected_min_binomial(tiny_territory):
                     "habit": 0.0,
                     "community": 0.0,
                     "asc_home": 0.0,
-                    "asc_third": -1.0,
+                    "asc_third": -0.8,
                     "third_taste_sd": 0.0,
                     "min_saving_minutes": None,
+                    "mu": 1.0,  # the multinomial logit, whose probabilities p is computed with
                 }
             },
         }
@@ -391,7 +392,9 @@ def km_case(tiny_territory, near: bool):
             "providers": providers("a", rate=6.0),
             "weeks": 4,
             "scenario": scenario,
-            "population": NO_TELEWORK,
+            # nobody works: every visit is a round trip from home (a worker's visit would be chained with its
+            # commute and cost only its detour, a limit case of its own in test_work_choice.py)
+            "population": {**NO_TELEWORK, "employment_rate": 0.0},
             "travel": {"detour": detour},
             "behaviour": {"service": {"asc_give_up": -50.0}},
         }

@@ -77,7 +77,8 @@ def test_library_scenario_runs_with_every_kpi(name):
     assert s["utilisation_rate"] <= s["occupancy_rate"] + 1e-12  # all 21 slots open >= open slots only
     assert s["needs_per_trip"] >= 1.0
     assert s["person_km_total"] == pytest.approx(
-        s["person_km_work"] + s["person_km_service"] + s["person_km_workshop"], rel=1e-12
+        s["person_km_work"] + s["person_km_service"] + s["person_km_workshop"] + s["person_km_errands"],
+        rel=1e-12,
     )
     assert s["contacts"] <= s["needs_human"]
     for k in KPI_NAMES:

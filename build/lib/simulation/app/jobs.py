@@ -20,7 +20,7 @@ from typing import Any
 from simulation.config import SimConfig
 from simulation.core.errors import UserError
 from simulation.observe.outputs import RunResult
-from simulation.sim.model import Observer
+from simulation.sim.observer import Observer
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 # spawn, not fork: the server is multi-threaded (uvicorn, Solara's kernels), and forking a threaded process

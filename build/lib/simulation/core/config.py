@@ -41,6 +41,7 @@ SUBSIDY_RULES = ("none", "per_site", "deficit")
 TERRITORY_KINDS = ("synthetic", "nievre", "files", "france")
 FRANCE_SERVICES_YEARS = (2020, 2024)
 PAIRINGS = ("paired", "independent")
+NESTINGS = ("remote", "away")
 METHODS = ("compare", "morris")
 
 
@@ -149,6 +150,7 @@ class PopulationConfig:
 
     sample_rate: float = param(1.0, "share of adults simulated (capacities scaled by it, extensive KPIs divided by it)", "share", "speed/accuracy trade-off", lo=0, hi=1, lo_open=True)
     employment_rate: float = param(0.45, "employed adults / adults", "share", "INSEE RP2021 Nièvre (≈ 75 k employed / 165 k adults)", lo=0, hi=1)
+    agreement_share: float = param(0.74, "teleworkable employed whose employer allows remote days (the others always go to the office)", "share", "DARES 2023: 26 % of employees telework at least occasionally", lo=0, hi=1)
     teleworkable_share: float = param(0.35, "employed whose job can be done remotely", "share", "docs/ODD.md 7.1 (DARES 2023)", lo=0, hi=1)
     digital_autonomy: float = param(0.83, "adults able to solve a need online", "share", "INSEE 2019 illectronism (17 % are not)", lo=0, hi=1)
     maker_share: float = param(0.03, "adults with a creative or community project", "share", "assumption (fab lab membership surveys)", lo=0, hi=1)
@@ -161,10 +163,15 @@ class WorkBehaviour:
     """Workers' daily choice of work place (docs/ODD.md 7.1)."""
 
     asc_office: float = param(0.0, "alternative-specific constant of the office (reference)", "utils", "")
-    asc_home: float = param(-1.5, "constant of working at home (includes the isolation penalty)", "utils", "calibrated: ≈1.5 remote days/week")
-    asc_third: float = param(-5.0, "constant of a third place (desk)", "utils", "calibrated: baseline desks 70-90 % occupied, third places ≈ 1 % of remote days")
+    asc_home: float = param(-1.54, "constant of working at home (includes the isolation penalty)", "utils", "calibrated (docs/ODD.md 9): ≈1.5 remote days/week")
+    asc_third: float = param(-4.0, "constant of a third place (desk)", "utils", "calibrated (docs/ODD.md 9): baseline desks 70-90 % occupied")
     b_time: float = param(-0.02, "marginal utility of one-way travel time", "1/min", "docs/ODD.md 7.1", hi=0)
     b_cost: float = param(-0.1, "marginal utility of money", "1/EUR (value of time 12 EUR/h)", "docs/ODD.md 7.1", hi=0)
+    nesting: str = param("remote", "which alternatives share the nest: remote = {home, third places} | {office}; away = {office, third places} | {home}", "", "docs/ODD.md 7.1 (Bagley and Mokhtarian 1997)", choices=NESTINGS)
+    mu: float = param(0.5, "scale of the nest (1: multinomial logit; smaller: closer substitutes inside the nest)", "", "docs/ODD.md 7.1", lo=0, hi=1, lo_open=True)
+    min_saving_minutes: float | None = param(10.0, "a third place is considered only if it saves at least this one-way time against the office (null: off)", "min", "docs/ODD.md 7.1 (Mastio et al. 2023)", lo=0)
+    errands_per_week: float = param(1.5, "errands per worker and week, chained with the commute on days away, separate round trips from home on home days", "1/week", "calibrated (docs/ODD.md 9): the rebound erases ≈ 31 % of a home day's commute saving (ADEME 2020)", lo=0)
+    third_taste_sd: float = param(2.5, "spread of the workers' own, lasting taste for third places (normal, mean 0): a random-coefficient logit", "utils", "calibrated (docs/ODD.md 9): regular users travel less on weekdays (Ravalet and Rérat 2019)", lo=0)
     habit: float = param(1.0, "bonus for the last third place the worker used", "utils", "assumption", lo=0)
     community: float = param(0.3, "weight of ln(1 + regulars)", "utils", "assumption", lo=0)
     consideration_set: int = param(15, "nearest desk places within max_minutes that a worker weighs", "count", "assumption (also bounds the run time)", lo=1, integer=True)
@@ -214,6 +221,7 @@ class PolicyConfig:
 
     remote_days_per_week: int = param(2, "employer's remote-day allowance per week", "days", "docs/ODD.md 7.1", lo=0, hi=5, integer=True)
     employer_pays_third_place: bool = param(False, "the employer pays the day pass at third places", "", "docs/ODD.md 7.1")
+    third_place_counts_as_remote: bool = param(True, "a third-place day uses the remote-day allowance (true: the usual telework agreement; false: a telecentre agreement, an office day at a nearer place)", "", "docs/ODD.md 7.1")
     price_day_eur: float = param(12.0, "default day pass at a desk where places.csv gives none", "EUR", "French rural coworking offers", lo=0)
     price_month_eur: float = param(140.0, "default monthly subscription", "EUR", "French rural coworking offers", lo=0)
     workshop_fee_eur: float = param(5.0, "fee per maker session", "EUR", "fab lab open-access fees", lo=0)

@@ -9,6 +9,12 @@ Functions over the residents' columns (:class:`Residents`), called by the model 
    nearest places that cover a pending need in time, against giving up); those planned for this slot go; each
    place admits up to its capacity by lottery; an admitted visit solves every pending need the place covers
    in that slot (bundling).
+
+Trip chaining (docs/ODD.md 7.2b): a worker away from home today (at the office or a third place, ``away_zone``)
+who visits a place today chains the visit with the commute: the trip counts only its detour
+``d(home, p) + d(p, work) - d(home, work)`` (km, time, CO2), and when planning, a place whose first covering
+slot is today is weighed by half that detour (the one-way equivalent of its round-trip cost) instead of the
+one-way time from home.
 """
 
 from __future__ import annotations
@@ -110,8 +116,33 @@ def _clear(res: Residents, rows: np.ndarray, cats: np.ndarray) -> None:
     np.bitwise_and.at(res.pending, rows, ~(np.int64(1) << cats.astype(np.int64)))
 
 
-def plan(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Recorder) -> None:
-    """Residents with pending needs and no planned visit choose a (place, slot) or give up."""
+def detour(
+    world: World, home: np.ndarray, car: np.ndarray, place: np.ndarray, work_zone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extra km and minutes of visiting ``place`` on the way between home and the work zone (never negative).
+
+    Arrays broadcast together: ``home``, ``car`` and ``work_zone`` per visitor, ``place`` per place row.
+    """
+    zz, pz = world.zz, world.network.zone[place]
+    km = zz.km[home, pz] + zz.km[pz, work_zone] - zz.km[home, work_zone]
+    minutes = zz.minutes[car, home, pz] + zz.minutes[car, pz, work_zone] - zz.minutes[car, home, work_zone]
+    return np.maximum(km, 0.0), np.maximum(minutes, 0.0)
+
+
+def plan(
+    world: World,
+    res: Residents,
+    day: int,
+    s: int,
+    abs_slot: int,
+    rec: Recorder,
+    away_zone: np.ndarray | None = None,
+) -> None:
+    """Residents with pending needs and no planned visit choose a (place, slot) or give up.
+
+    Args:
+        away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
+    """
     net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
     who = np.flatnonzero((res.pending != 0) & (res.plan_slot < abs_slot))
     med = net.mediation_places
@@ -136,34 +167,60 @@ def plan(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Rec
     days_until = (abs_slot + f) // 3 - day
     z, c = pop.zone[who], pop.car[who].astype(np.int64)
     t = world.zp.minutes[c[:, None], z[:, None], med[None, :]]
-    asc = np.array(
-        [
-            sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
-            for p in med
-        ]
-    )
-    u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv] - 1) + asc[None, :]
-    u = np.where(ok, u, -np.inf)
+    if away_zone is not None:
+        chain = np.flatnonzero(away_zone[who] >= 0)
+        if chain.size:
+            wz = away_zone[who[chain]]
+            _, dmin = detour(world, z[chain, None], c[chain, None], med[None, :], wz[:, None])
+            today = day_of[chain] == day
+            t[chain] = np.where(today, dmin / 2.0, t[chain])
+    asc = _asc_kind(world)
     # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
-    # handful of points of contact; without it the many far alternatives would crowd out giving up)
+    # handful of points of contact; without it the many far alternatives would crowd out giving up). Utilities
+    # and noise are computed on those columns only: the noise of a (resident, place) is keyed on the place's
+    # id, so the draws, and the choice, are those of the full matrix with the other columns at -inf.
     kset = sv.consideration_set
     if med.size > kset:
-        tk = np.where(ok, t, np.inf)
-        nearest = np.argpartition(tk, kset - 1, axis=1)[:, :kset]
-        keep = np.zeros_like(ok)
-        np.put_along_axis(keep, nearest, True, axis=1)
-        u = np.where(keep, u, -np.inf)
+        cols = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [R, k]
+    else:
+        cols = np.broadcast_to(np.arange(med.size), (who.size, med.size))
+    f_k = np.take_along_axis(f, cols, axis=1)
+    u = (
+        sv.b_time * np.take_along_axis(t, cols, axis=1)
+        + sv.b_delay * np.take_along_axis(days_until, cols, axis=1)
+        + sv.b_bundle * (ncov[inv[:, None], cols] - 1)
+        + asc[cols]
+    )
+    u = np.where(np.take_along_axis(ok, cols, axis=1), u, -np.inf)
     util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
-    alts = np.concatenate([[world.keys.give_up], net.place_hash[med]])
+    alts = np.column_stack([np.full(who.size, world.keys.give_up), net.place_hash[med[cols]]])
     noise = gumbel(world.keys.service, abs_slot, who, alts)
     pick = choose(util, noise)
     _give_up(world, res, who[pick <= 0], rec)
     go = pick > 0
     r, col = who[go], pick[go] - 1
-    res.plan_place[r] = med[col]
-    res.plan_slot[r] = abs_slot + f[go, col]
+    res.plan_place[r] = med[cols[go, col]]
+    res.plan_slot[r] = abs_slot + f_k[go, col]
     for t_abs in np.unique(res.plan_slot[r]):
         res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
+
+
+def _asc_kind(world: World) -> np.ndarray:
+    """Per mediation place, its constant ``asc_kind`` (by label, then origin, else ``other``); cached until the
+    network changes."""
+    net, sv = world.network, world.cfg.behaviour.service
+    cached = getattr(net, "_asc_kind_cache", None)
+    if cached is not None and cached[0] == net.version:
+        return cached[1]
+    asc = np.array(
+        [
+            sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
+            for p in net.mediation_places
+        ],
+        dtype=float,
+    )
+    net._asc_kind_cache = (net.version, asc)
+    return asc
 
 
 def _give_up(world: World, res: Residents, who: np.ndarray, rec: Recorder) -> None:
@@ -179,10 +236,22 @@ def _give_up(world: World, res: Residents, who: np.ndarray, rec: Recorder) -> No
     _clear(res, rows, cats)
 
 
-def service_slot(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Recorder) -> np.ndarray:
-    """Plan, then the visits of this slot: capacity lottery, needs solved, trips; returns users per place."""
+def service_slot(
+    world: World,
+    res: Residents,
+    day: int,
+    s: int,
+    abs_slot: int,
+    rec: Recorder,
+    away_zone: np.ndarray | None = None,
+) -> np.ndarray:
+    """Plan, then the visits of this slot: capacity lottery, needs solved, trips; returns users per place.
+
+    Args:
+        away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
+    """
     net, pop = world.network, world.pop
-    plan(world, res, day, s, abs_slot, rec)
+    plan(world, res, day, s, abs_slot, rec, away_zone)
     bucket = res.buckets.pop(abs_slot, [])
     users = np.zeros(net.n, dtype=np.int64)
     cap = net.slot_capacity(world.keys.capacity, abs_slot, MEDIATION)
@@ -201,8 +270,15 @@ def service_slot(world: World, res: Residents, day: int, s: int, abs_slot: int, 
     if rec.counting:
         zp = world.zp
         km = 2 * zp.km[z, place]
+        minutes = 2 * zp.minutes[c, z, place]
+        if away_zone is not None:
+            chained = away_zone[who] >= 0
+            if chained.any():
+                dkm, dmin = detour(world, z[chained], c[chained], place[chained], away_zone[who[chained]])
+                km[chained], minutes[chained] = dkm, dmin
+                rec.tot.chained_visits += int(chained.sum())
         rec.tot.km_service += km.sum()
-        rec.tot.hours_service += 2 * zp.minutes[c, z, place].sum() / 60.0
+        rec.tot.hours_service += minutes.sum() / 60.0
         rec.tot.co2_kg += (km * zp.co2_kg_km[c, z, place]).sum()
         rec.tot.trips += who.size
         np.add.at(rec.per_zone.km_service, z, km)

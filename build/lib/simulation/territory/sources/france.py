@@ -89,6 +89,8 @@ La Poste point's own position (``lat``, ``lon``, joinable on the site id) for ma
 
 from __future__ import annotations
 
+import collections
+import copy
 import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -706,6 +708,10 @@ def _year(value: Any) -> int:
     return y
 
 
+_BUILT: collections.OrderedDict[str, Territory] = collections.OrderedDict()
+_BUILT_MAX = 4  # territories kept per process: an experiment's jobs in one worker share their territory
+
+
 def load_france(
     departements: Any = None,
     communes: Any = None,
@@ -738,6 +744,33 @@ def load_france(
             zones.
         InputFileError: the extract is missing.
     """
+    # The build is deterministic (its only draws come from per-departement seeds) and takes seconds: keep the
+    # last few per process, and hand out copies, since a scenario changes its run's places.
+    key = repr((departements, communes, france_services_year, provider_ids, data_dir, rules, car_share, name))
+    if key not in _BUILT:
+        _BUILT[key] = _build_france(
+            departements, communes, france_services_year, provider_ids, data_dir, rules, car_share, name
+        )
+        while len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    _BUILT.move_to_end(key)
+    t = _BUILT[key]
+    places = t.places.copy()
+    places["permanences"] = [copy.deepcopy(v) for v in places["permanences"]]  # dicts: a copy of each
+    return Territory(t.name, t.zones.copy(), places, list(t.notes))
+
+
+def _build_france(
+    departements: Any,
+    communes: Any,
+    france_services_year: Any,
+    provider_ids: Sequence[str] | None,
+    data_dir: str | Path | None,
+    rules: FranceRules | None,
+    car_share: Mapping[str, float] | None,
+    name: str | None,
+) -> Territory:
+    """:func:`load_france` without the cache."""
     rules = rules or FranceRules()
     providers = list(provider_ids) if provider_ids is not None else [p.id for p in _default_providers()]
     year = _year(france_services_year)
