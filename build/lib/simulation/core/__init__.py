@@ -1,1 +1,0 @@
-"""The core: configuration, errors, timetables, random channels, choice, progress."""

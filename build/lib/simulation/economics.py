@@ -1,3 +1,0 @@
-"""Public path of the cost functions (kept for users' scripts): see :mod:`simulation.sim.economics`."""
-
-from simulation.sim.economics import shapley_value, union_game_shapley  # noqa: F401
