@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from hydra.types import RunMode
@@ -49,9 +50,11 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from simulation import experiments, resources
 from simulation.core.config import SimConfig, register_configs, to_config
-from simulation.core.errors import ConfigError, UserError
+from simulation.core import failures
+from simulation.core.errors import Abort, ConfigError, UserError
 from simulation.observe.console import kpi_table
-from simulation.observe.outputs import SUMMARY, summary_dict, write_run
+from simulation.observe import guard
+from simulation.observe.outputs import SUMMARY, restore_previous, summary_dict, write_run
 from simulation.sim import model
 
 PROG = "lieux"
@@ -80,8 +83,9 @@ def _or_default(value: Any, default: Any) -> Any:
 if not OmegaConf.has_resolver("or_default"):
     OmegaConf.register_new_resolver("or_default", _or_default)
 
-# Messages of the jobs that failed on bad input (a sweep runs its other jobs; main() then exits 2).
-_failures: list[str] = []
+# Messages and exit statuses of the jobs that failed (a sweep runs its other jobs; main() then exits 2 when
+# one had bad input, else 1).
+_failures: list[tuple[str, int]] = []
 # Whether the user asked for full tracebacks (HYDRA_FULL_ERROR=1 set before main() sets it for itself).
 _full_error = False
 
@@ -147,6 +151,7 @@ def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
         hc = HydraConfig.get() if HydraConfig.initialized() else None
         choice = hc.runtime.choices.get("scenario") if hc is not None else None
         return experiments.run_experiment_job(sim_cfg, folder, scenario_choice=choice)
+    guard.check_run(folder, sim_cfg)  # never where the inputs are; a finished run only with output.overwrite
     start = time.perf_counter()
     result = model.run(sim_cfg, progress=sim_cfg.output.progress)
     result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
@@ -179,6 +184,7 @@ def _remove_unfinished_hydra_folder() -> None:
         if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == log_file.absolute():
             handler.close()
     log_file.unlink(missing_ok=True)
+    restore_previous(folder)  # a result set aside for output.overwrite=true comes back
     try:
         folder.rmdir()
     except OSError:
@@ -189,14 +195,15 @@ def _remove_unfinished_hydra_folder() -> None:
 def _hydra_app(cfg: DictConfig) -> dict[str, Any] | None:
     try:
         return run_job(cfg)
-    except UserError as exc:
-        if _full_error:
+    except Exception as exc:
+        described = failures.describe(exc)  # bad input (2) or a failure of the machine (1); else a bug
+        if _full_error or described is None:
             raise
-        message = _one_line(str(exc))
+        message, status = described
         hc = HydraConfig.get()
         if hc.mode == RunMode.MULTIRUN:
             message = f"job {hc.job.num} ({' '.join(hc.overrides.task)}): {message}"
-        _failures.append(message)
+        _failures.append((message, status))
         print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
         _remove_unfinished_hydra_folder()
         return None
@@ -243,9 +250,9 @@ def hydra_error_message(exc: BaseException) -> str:
     return _one_line(str(exc))
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -270,12 +277,17 @@ def main(argv: list[str] | None = None) -> None:
                 "incomplete (reinstall lieux-partages: pip install -e . in a clone, or pip install <wheel>)"
             )
         _hydra_app()
-    except (UserError, HydraException, OmegaConfBaseException) as exc:
+    except (HydraException, OmegaConfBaseException) as exc:
         if user_full_error:
             raise
-        _fail(_one_line(str(exc)) if isinstance(exc, UserError) else hydra_error_message(exc))
-    except experiments.ExperimentAbort as exc:
-        _fail(_one_line(str(exc)))
+        if isinstance(exc.__cause__, yaml.YAMLError):  # a configuration file Hydra could not read
+            _fail(failures.yaml_message(exc.__cause__))
+        _fail(hydra_error_message(exc))
+    except (Exception, Abort) as exc:  # bad input (status 2) or a failure of the machine (status 1)
+        described = failures.describe(exc)
+        if user_full_error or described is None:
+            raise
+        _fail(*described)
     except KeyboardInterrupt:
         folder = experiments.state.current_folder
         if folder is not None:
@@ -289,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
             )
         sys.exit(130)
     if _failures:
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_USAGE if any(status == EXIT_USAGE for _, status in _failures) else 1)
     status = experiments.state.last_status
     if status is not None and status.missing:
         print(f"{PROG}: {status.line}", file=sys.stderr)

@@ -327,6 +327,7 @@ class OutputConfig:
     dir: str | None = param(None, "run folder (None: Hydra's run/sweep folder)", "path", "CLI")
     slots: bool = param(True, "write slots.parquet (the largest file)", "flag", "CLI")
     progress: bool | None = param(None, "progress bar (None: only when stderr is a terminal)", "flag", "CLI")
+    overwrite: bool = param(False, "run again into a folder holding a finished run or experiment (the old result is moved aside first)", "flag", "CLI")
 
 
 @dataclass

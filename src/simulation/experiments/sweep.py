@@ -49,7 +49,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from simulation import resources
 from simulation.core.config import ExperimentConfig, SimConfig, to_config
-from simulation.core.errors import ConfigError, UserError
+from simulation.core import failures
+from simulation.core.errors import Abort, ConfigError, UserError
 from simulation.experiments import screening
 from simulation.experiments.aggregation import SweepStatus, aggregate
 from simulation.experiments.folders import (
@@ -73,11 +74,12 @@ EXPERIMENTS_DIR = resources.experiments_dir()
 INDEPENDENT_SEED_STRIDE = 1000  # pairing independent: seed = replicate + stride x (index of the scenario)
 
 
-class ExperimentAbort(BaseException):
-    """Stops a sweep before any job runs (bad experiment set-up).
+class ExperimentAbort(Abort):
+    """Stops a sweep before any job runs (bad experiment set-up), or its aggregation (a full disk...).
 
-    Hydra turns exceptions raised in callbacks into warnings; this one derives from BaseException so that it
-    reaches :func:`simulation.cli.main`, which prints its message and exits 2.
+    Hydra turns exceptions raised in callbacks into warnings; this one derives from BaseException
+    (:class:`~simulation.core.errors.Abort`) so that it reaches :func:`simulation.cli.main`, which prints its
+    message and exits with its status (2: bad input, 1: a failure of the machine).
     """
 
 
@@ -410,16 +412,22 @@ class ExperimentCallback(Callback):
                 f"experiment {cfg.experiment.name}: {n} jobs ({done} already complete) in {folder}",
                 flush=True,
             )
-        except UserError as exc:
-            raise ExperimentAbort(str(exc)) from None
+        except Exception as exc:
+            described = failures.describe(exc)
+            if described is None:
+                raise
+            raise ExperimentAbort(*described) from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the results folder (:func:`aggregate`)."""
         try:
             cfg = sim_config_of(config)
             state.last_status = aggregate(Path(str(config.hydra.sweep.dir)), cfg)
-        except UserError as exc:
-            raise ExperimentAbort(str(exc)) from None
+        except Exception as exc:
+            described = failures.describe(exc)
+            if described is None:
+                raise
+            raise ExperimentAbort(*described) from None
 
 
 def _add_grid_params(config: DictConfig, cfg: SimConfig) -> None:
