@@ -49,11 +49,11 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from simulation import experiments, resources
-from simulation.core.config import SimConfig, register_configs, to_config
 from simulation.core import failures
+from simulation.core.config import SimConfig, register_configs, to_config
 from simulation.core.errors import Abort, ConfigError, UserError
-from simulation.observe.console import kpi_table
 from simulation.observe import guard
+from simulation.observe.console import kpi_table
 from simulation.observe.outputs import SUMMARY, restore_previous, summary_dict, write_run
 from simulation.sim import model
 

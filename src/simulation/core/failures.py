@@ -48,7 +48,9 @@ def yaml_message(exc: yaml.YAMLError) -> str:
         hint = " (YAML indents with spaces, not tabs)"
     elif "constructor for the tag" in problem:
         hint = " (tags such as !!python are not allowed)"
-    return f"{name}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {one_line(problem)}{hint}"
+    return (
+        f"{name}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {one_line(problem)}{hint}"
+    )
 
 
 def describe(exc: BaseException) -> tuple[str, int] | None:

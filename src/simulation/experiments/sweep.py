@@ -48,8 +48,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from simulation import resources
-from simulation.core.config import ExperimentConfig, SimConfig, to_config
 from simulation.core import failures
+from simulation.core.config import ExperimentConfig, SimConfig, to_config
 from simulation.core.errors import Abort, ConfigError, UserError
 from simulation.experiments import screening
 from simulation.experiments.aggregation import SweepStatus, aggregate

@@ -177,8 +177,12 @@ class OutputGuard(Callback):
         try:
             root = Path(str(config.hydra.sweep.dir))
             territory = OmegaConf.select(config, "territory")
-            check_output_folder(root, territory, "resume" if OmegaConf.select(config, "resume") else "output.dir")
-            if not OmegaConf.select(config, "experiment.name") and not OmegaConf.select(config, "output.overwrite"):
+            check_output_folder(
+                root, territory, "resume" if OmegaConf.select(config, "resume") else "output.dir"
+            )
+            if not OmegaConf.select(config, "experiment.name") and not OmegaConf.select(
+                config, "output.overwrite"
+            ):
                 done = finished_jobs(root)
                 if done:
                     raise UserError(
