@@ -55,6 +55,7 @@ from simulation.core.errors import Abort, ConfigError, UserError
 from simulation.observe import guard
 from simulation.observe.console import kpi_table
 from simulation.observe.outputs import SUMMARY, restore_previous, summary_dict, write_run
+from simulation.scenarios import check_scenario_file
 from simulation.sim import model
 
 PROG = "lieux"
@@ -147,9 +148,10 @@ def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     quiet_mesa()
     sim_cfg = to_config(_plain(cfg))
     folder = output_folder(sim_cfg)
+    hc = HydraConfig.get() if HydraConfig.initialized() else None
+    choice = hc.runtime.choices.get("scenario") if hc is not None else None
+    check_scenario_file(choice, sim_cfg.scenario)  # an empty file would run as the baseline
     if sim_cfg.experiment.name:
-        hc = HydraConfig.get() if HydraConfig.initialized() else None
-        choice = hc.runtime.choices.get("scenario") if hc is not None else None
         return experiments.run_experiment_job(sim_cfg, folder, scenario_choice=choice)
     guard.check_run(folder, sim_cfg)  # never where the inputs are; a finished run only with output.overwrite
     start = time.perf_counter()
