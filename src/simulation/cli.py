@@ -52,6 +52,7 @@ from simulation import experiments, resources
 from simulation.core import failures
 from simulation.core.config import SimConfig, register_configs, to_config
 from simulation.core.errors import Abort, ConfigError, UserError
+from simulation.experiments.resume import resume_argv, resume_hint
 from simulation.observe import guard
 from simulation.observe.console import kpi_table
 from simulation.observe.outputs import SUMMARY, restore_previous, summary_dict, write_run
@@ -278,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"configuration folder not found: {CONFIG_DIR / 'config.yaml'}; the installation is "
                 "incomplete (reinstall lieux-partages: pip install -e . in a clone, or pip install <wheel>)"
             )
+        sys.argv = [sys.argv[0], *resume_argv(sys.argv[1:])]  # resume=<folder>: its recorded overrides first
         _hydra_app()
     except (HydraException, OmegaConfBaseException) as exc:
         if user_full_error:
@@ -293,10 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         folder = experiments.state.current_folder
         if folder is not None:
-            name = experiments.state.current_name
-            print(
-                f"{PROG}: interrupted; finish with: lieux experiment={name} resume={folder}", file=sys.stderr
-            )
+            print(f"{PROG}: interrupted; finish with: {resume_hint(folder)}", file=sys.stderr)
         else:
             print(
                 f"{PROG}: interrupted (the run folder has no summary.json: it is unfinished)", file=sys.stderr
