@@ -16,12 +16,21 @@ class UserError(Exception):
     """An error caused by the user's input, reported without a traceback."""
 
 
+def _printable(text: str) -> str:
+    """``text`` on one line: control characters (a newline in a key...) shown escaped."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
 class ConfigError(UserError):
     """A configuration key has a wrong value or does not exist."""
 
     def __init__(self, key: str, message: str) -> None:
         self.key = key
-        super().__init__(f"config key '{key}': {message}")
+        super().__init__(f"config key '{_printable(str(key))}': {_one_line(message)}")
 
 
 class InputFileError(UserError):
@@ -38,12 +47,12 @@ class InputFileError(UserError):
         self.path = str(path)
         self.line = line
         self.column = column
-        where = self.path
+        where = _printable(self.path)
         if line is not None:
             where += f", line {line}"
         if column is not None:
-            where += f", column '{column}'"
-        super().__init__(f"{where}: {message}")
+            where += f", column '{_printable(str(column))}'"
+        super().__init__(f"{where}: {_one_line(message)}")
 
 
 class MachineError(Exception):

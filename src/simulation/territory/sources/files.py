@@ -8,6 +8,7 @@ otherwise be silently ignored) with the list of allowed ones. Formats: docs/ODD.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -75,7 +76,8 @@ def _read_rows(
         raise InputFileError(
             str(path), f"empty file; expected a header line with columns {', '.join(required)}", 1
         )
-    reader = csv.reader(text.splitlines())
+    # newline="": the csv module splits the records itself, so a quoted cell may hold a line break
+    reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
     allowed = required + optional
