@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean data data-check
+.PHONY: run test lint bench clean data data-check app
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); see .python-version")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,app]"
 	touch $(STAMP)
 
 # make run: the experiment compare_strategies (six strategies x RUN_SEEDS seeds, paired) on the Nièvre, sized to
@@ -20,6 +20,12 @@ RUN_LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=2
 
 run: $(STAMP)
 	$(BIN)/lieux experiment=compare_strategies seeds=$(RUN_SEEDS) $(RUN_LAUNCHER)
+
+# make app: the dashboard (Run, Compare, Place) on http://localhost:$(APP_PORT); Ctrl-C stops it.
+APP_PORT ?= 8765
+
+app: $(STAMP)
+	$(BIN)/lieux-app --port $(APP_PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

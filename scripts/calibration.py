@@ -1,4 +1,4 @@
-"""How close the baseline comes to the patterns of MODEL.md section 1 (the calibration table of docs/ODD.md).
+"""How close the baseline comes to the patterns of docs/ODD.md 1 (the calibration table of docs/ODD.md).
 
 Runs the default baseline (the Nièvre, seed 0, the default weeks) and prints a Markdown table
 ``pattern | target | source | model value``. Every model value is computed from what a run produces (its
@@ -42,7 +42,7 @@ from simulation.sim.work import HOME  # noqa: E402
 
 START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
 FAR_MINUTES = (
-    20.0  # "far from a point of contact": more than this by car, min (MODEL.md 9, access_share_20min)
+    20.0  # "far from a point of contact": more than this by car, min (docs/ODD.md 7.11, access_share_20min)
 )
 
 
@@ -192,20 +192,20 @@ def table(runs: list[Measure]) -> str:
         (
             "Coworking desk occupancy",
             "70-90 % healthy, < 70 % loss-making",
-            "coworking operators (MODEL.md 1)",
+            "coworking operators (docs/ODD.md 1)",
             f"{_value('occupancy_work', runs)} (occupancy_rate_work; {v['coworking_desks']:.0f} desks per "
             "coworking space, rural average 22)",
         ),
         (
             "Remote days per teleworkable worker per week",
             "≈ 1.5",
-            "MODEL.md 1 (DARES 2023 order of magnitude)",
+            "docs/ODD.md 1 (DARES 2023 order of magnitude)",
             _value("remote_days", runs) + " (remote_days_per_teleworker_week)",
         ),
         (
             "Third places' share of remote days",
             "small (mostly at home)",
-            "MODEL.md 1",
+            "docs/ODD.md 1",
             _value("third_share", runs) + " (third_place_share_of_remote_days)",
         ),
         (
@@ -218,7 +218,7 @@ def table(runs: list[Measure]) -> str:
         (
             "Non-recours: unmet human-contact needs",
             "a sizeable minority where the nearest contact is far",
-            "MODEL.md 1",
+            "docs/ODD.md 1",
             f"{_value('unmet', runs)} overall; {_value('unmet_far', runs)} in zones > 20 min by car "
             f"from a point of contact ({_value('far_pop_share', runs, spread=False)} of adults) vs "
             f"{_value('unmet_near', runs)} elsewhere (population-weighted)",

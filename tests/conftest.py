@@ -84,7 +84,7 @@ def _write_csv(
 def tiny_territory(tmp_path: Path) -> Callable[..., Territory]:
     """Factory: ``tiny_territory(zones, places, provider_ids=None, name="tiny")`` -> Territory.
 
-    ``zones`` and ``places`` are lists of dicts with the columns of zones.csv / places.csv (MODEL.md 6);
+    ``zones`` and ``places`` are lists of dicts with the columns of zones.csv / places.csv (docs/ODD.md 6);
     missing required columns take harmless defaults (``ZONE_DEFAULTS``, ``PLACE_DEFAULTS``). The files are
     written to a fresh sub-folder of ``tmp_path`` and read back with
     :func:`simulation.territory.load_files`, so the territory goes through the same reader as a user's files.

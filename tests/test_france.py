@@ -15,7 +15,6 @@ import pytest
 from simulation.core.config import _default_providers
 from simulation.core.errors import ConfigError, InputFileError
 from simulation.core.timetable import parse_fs_hours, parse_timetable
-from simulation.territory import load_nievre
 from simulation.territory.sources.france import (
     FS_DAY_COLUMNS,
     KindRules,
@@ -191,40 +190,6 @@ def test_city_codes_stand_for_arrondissements() -> None:
     assert len(t.zones) == 10 and set(t.zones["zone_id"]) >= {"69381", "69389", "69266"}
     assert any("69123 (Lyon) stands for its 9 arrondissements" in n for n in t.notes)
     assert len(load_france(communes=[13055]).zones) == 16
-
-
-def test_nievre_matches_the_committed_nievre(nievre: object) -> None:
-    old = load_nievre(PROVIDERS)
-    zo, zn = old.zones.set_index("zone_id"), nievre.zones.set_index("zone_id")
-    assert set(zo.index) == set(zn.index)
-    assert (zn.loc[zo.index, "population"] == zo["population"]).all() and zn["population"].sum() == 165_984
-    # same kinds but 3 Morvan villages now periurban (a town of a neighbouring departement within 15 km)
-    changed = zo.index[zo["kind"] != zn.loc[zo.index, "kind"]]
-    assert sorted(changed) == ["58229", "58268", "58296"]
-    assert (zn.loc[changed, "kind"] == "periurban").all()
-    po, pn = old.places.set_index("place_id"), nievre.places.set_index("place_id")
-    # Every place of data/nievre but its 41 rule-based post offices is here, with the same zone, capacities,
-    # opening and floor area (the rule draws are the same), but the 3 town halls whose zone changed kind (area).
-    gone = po.index.difference(pn.index)
-    assert len(gone) == 41 and (po.loc[gone, "origin"] == "post_office").all()
-    common = po.index.difference(gone)
-    cols = [
-        "zone_id",
-        "origin",
-        "operator",
-        "desks",
-        "counters",
-        "workshop_seats",
-        "opening",
-        "network",
-        "label",
-    ]
-    pd.testing.assert_frame_equal(po.loc[common, cols], pn.loc[common, cols])
-    area_changed = common[po.loc[common, "area_m2"] != pn.loc[common, "area_m2"]]
-    assert sorted(area_changed) == [f"th_{z}" for z in sorted(changed)]
-    # new: the 42 real post offices and 13 shop relays, 9 more schools (Nevers 26,921 adults: 8; Cosne: 1)
-    added = pn.loc[pn.index.difference(po.index), "origin"].value_counts().to_dict()
-    assert added == {"post_office": 55, "school": 9}
 
 
 def test_places_of_the_nievre(nievre: object) -> None:

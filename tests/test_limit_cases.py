@@ -1,4 +1,4 @@
-"""Verification: limit cases with known answers (MODEL.md section 10).
+"""Verification: limit cases with known answers (docs/ODD.md 11).
 
 Every statistical tolerance is derived from the sampling error of the quantity tested (a sum of independent
 Bernoulli draws, a mean over independent days), computed in the test: we accept deviations up to
@@ -48,9 +48,18 @@ def logit_cfg(**work):
         {
             "providers": providers("a"),
             "weeks": 4,
-            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0},
+            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0, "agreement_share": 1.0},
             "behaviour": {
-                "work": {"habit": 0.0, "community": 0.0, "asc_home": -0.3, "asc_third": -0.6, **work}
+                "work": {
+                    "habit": 0.0,
+                    "community": 0.0,
+                    "asc_home": -0.3,
+                    "asc_third": -0.6,
+                    "mu": 1.0,
+                    "third_taste_sd": 0.0,
+                    "min_saving_minutes": None,
+                    **work,
+                }
             },
         }
     )
@@ -107,7 +116,7 @@ def test_work_choice_shares_equal_logit_probabilities(tiny_territory):
 
 
 def test_work_choice_is_the_documented_gumbel_draw(tiny_territory):
-    """The model's pick is argmax(utility + gumbel(key_work, day, worker, alternative id)) (MODEL.md 8)."""
+    """The model's pick is argmax(utility + gumbel(key_work, day, worker, alternative id)) (docs/ODD.md 6.4)."""
     places = [dict(place_id="cwA", zone_id="A", desks=HUGE), dict(place_id="cwB", zone_id="B", desks=HUGE)]
     model = SharedPlacesModel(logit_cfg(), tiny_territory(LOGIT_ZONES, places, ["a"]))
     workers = np.arange(model.world.pop.n_workers)
@@ -150,10 +159,20 @@ def test_desk_occupancy_equals_expected_min_binomial(tiny_territory):
         {
             "providers": providers("a"),
             "weeks": 100,
-            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0},
+            "population": {"employment_rate": 1.0, "teleworkable_share": 1.0, "agreement_share": 1.0},
             # allowance 5: never binds; the employer pays: no price, hence no subscription effect
             "policy": {"remote_days_per_week": 5, "employer_pays_third_place": True},
-            "behaviour": {"work": {"habit": 0.0, "community": 0.0, "asc_home": 0.0, "asc_third": -1.0}},
+            # one zone: the desks save no time against the office, so the time-saving rule is off
+            "behaviour": {
+                "work": {
+                    "habit": 0.0,
+                    "community": 0.0,
+                    "asc_home": 0.0,
+                    "asc_third": -1.0,
+                    "third_taste_sd": 0.0,
+                    "min_saving_minutes": None,
+                }
+            },
         }
     )
     model = SharedPlacesModel(cfg, terr)
@@ -291,7 +310,8 @@ def bundling_setup(tiny_territory, rate=0.0, n_adults=50):
         {
             "providers": providers("a", "b", "c", rate=rate),
             "weeks": 1,
-            "population": NO_TELEWORK,
+            # nobody works: every visit is a round trip from home (chained visits: tests/test_work_choice.py)
+            "population": {"employment_rate": 0.0},
             "behaviour": {"service": {"asc_give_up": -50.0}},
         }
     )

@@ -1,5 +1,5 @@
 """Model-level tests: the six library scenarios on the synthetic territory, the expected effect of each kind
-of intervention, sample-rate scaling and the shape of the outputs (MODEL.md 7 and 9).
+of intervention, sample-rate scaling and the shape of the outputs (docs/ODD.md 7.12 and 9).
 
 Runs are short (4 counted weeks after 1 warm-up week) on the synthetic territory of 40,000 adults simulated
 at 10 %, about 0.15 s each; runs shared by several tests are cached per module.
@@ -196,7 +196,7 @@ def test_no_remote_days_means_more_commuting_km():
 
 
 def test_territory_without_desk_places_runs(tiny_territory):
-    """Teleworkable workers and no place with desks: they choose between office and home (MODEL.md 4.1)."""
+    """Teleworkable workers and no place with desks: they choose between office and home (docs/ODD.md 7.1)."""
     zones = [
         dict(zone_id="A", x_km=0, y_km=0, population=300, kind="rural", car_share=0.9),
         dict(zone_id="B", x_km=10, y_km=0, population=300, kind="urban", car_share=0.9),

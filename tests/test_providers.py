@@ -1,4 +1,4 @@
-"""Providers' quarterly review (MODEL.md 4.7) and the ownership of offices."""
+"""Providers' quarterly review (docs/ODD.md 7.8) and the ownership of offices."""
 
 from __future__ import annotations
 

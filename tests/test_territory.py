@@ -423,18 +423,33 @@ def test_nievre_places(nievre: Territory) -> None:
         assert all(is_subset(int(a), int(o)) for a, o in zip(p[col], p["opening"], strict=True))
 
 
-def test_nievre_drops_unknown_providers() -> None:
+def test_nievre_makes_offices_and_permanences_for_the_run_providers_only() -> None:
     t = load_nievre(["caf", "la_poste"])
     perms = {k for d in t.places["permanences"] for k in d}
     assert perms == {"caf", "la_poste"}
-    assert any("dropped" in n for n in t.notes)
     assert not t.places["place_id"].str.startswith("off_cpam").any()
 
 
-def test_nievre_missing(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError) as err:
-        load_nievre(PROVIDERS, data_dir=tmp_path)
-    assert "build_nievre.py" in str(err.value)
+def test_nievre_is_the_national_build_of_departement_58_with_the_2020_list(nievre: Territory) -> None:
+    from simulation.territory.sources.france import load_france
+
+    t = load_france(departements=[58], france_services_year=2020, provider_ids=PROVIDERS)
+    pd.testing.assert_frame_equal(t.zones, nievre.zones)
+    pd.testing.assert_frame_equal(t.places, nievre.places)
+    assert nievre.name == "nievre"
+
+
+def test_the_committed_nievre_files_read_back_to_the_nievre(nievre: Territory) -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "nievre"
+    t = load_files(data / "zones.csv", data / "places.csv", PROVIDERS)
+    z, zn = t.zones.set_index("zone_id"), nievre.zones.set_index("zone_id")
+    assert z.index.equals(zn.index)
+    assert (z["population"] == zn["population"]).all() and (z["kind"] == zn["kind"]).all()
+    assert np.abs(z["x_km"] - zn["x_km"]).max() <= 5e-4  # written to the metre
+    cols = ["zone_id", "origin", "operator", "area_m2", "desks", "counters", "workshop_seats", "opening"]
+    cols += ["opening_work", "opening_mediation", "opening_workshop", "network", "label"]
+    pd.testing.assert_frame_equal(t.places[cols], nievre.places[cols])
+    assert t.places["permanences"].tolist() == nievre.places["permanences"].tolist()
 
 
 def test_load_territory_dispatch(tmp_path: Path) -> None:
@@ -454,10 +469,6 @@ def test_zones_write_read_round_trip(tmp_path: Path, zones: pd.DataFrame) -> Non
     pd.testing.assert_frame_equal(read_zones_csv(tmp_path / "z.csv"), zones)
 
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "france"
-
-
-@pytest.mark.skipif(not (SOURCE / "communes.csv").is_file(), reason="reference data not available")
 def test_build_nievre_reproduces_committed_files(tmp_path: Path) -> None:
     import importlib.util
 
@@ -466,9 +477,7 @@ def test_build_nievre_reproduces_committed_files(tmp_path: Path) -> None:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    assert mod.main(["--source", str(SOURCE), "--out", str(tmp_path)]) == 0
+    assert mod.main(["--out", str(tmp_path)]) == 0
     committed = Path(__file__).resolve().parents[1] / "data" / "nievre"
-    for name in ("zones.csv", "places.csv"):
+    for name in ("zones.csv", "places.csv", "build_report.txt", "SOURCES.md"):
         assert (tmp_path / name).read_text(encoding="utf-8") == (committed / name).read_text(encoding="utf-8")
-    report = (tmp_path / "build_report.txt").read_text(encoding="utf-8")
-    assert "cells not fully read: 0" in report and "places: 490" in report

@@ -128,7 +128,7 @@ def test_day_masks() -> None:
         ("9h-12h", AM, True),
         ("9h30 - 12h / 14h - 18h30", AM | PM | EV, True),
         ("09:00 -14:00", AM | PM, True),  # one interval across lunch
-        ("12:30 - 17:00", AM | PM, True),  # starts before 13:00: counts as a morning too (MODEL.md 6)
+        ("12:30 - 17:00", AM | PM, True),  # starts before 13:00: counts as a morning too (docs/ODD.md 6)
         ("16:30 - 18:30", PM | EV, True),
         ("9:00 - 12:00 13:30 - 16:00", AM | PM, True),  # missing '/'
         ("8:30 - 12:30 et 13:30 - 17:30", AM | PM, True),

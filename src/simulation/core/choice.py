@@ -2,6 +2,13 @@
 
 Utilities are matrices [n_deciders, n_alternatives] with ``-inf`` for unavailable alternatives. The noise is
 passed in (see :mod:`simulation.core.randomness`), so these functions hold no random state.
+
+Two-level nested logit (McFadden 1978) with one nest and alternatives alone at the root: an alternative in the
+nest has utility ``V_j + mu (log S + g_j)``, one alone ``V_j + g_j``, where the ``g`` are independent standard
+Gumbel draws and ``S`` a positive stable draw of index ``mu`` per decider (Laplace transform ``exp(-t^mu)``):
+the maximum over the nest is then ``IV + Gumbel`` with ``IV = mu ln sum exp(V_j / mu)`` (Cardell 1997), so the
+argmax draws the nested-logit probabilities exactly (ActivitySim's "exact leaf error terms"). With ``mu = 1``,
+``log S = 0`` and the draw is the multinomial logit's, the same numbers.
 """
 
 from __future__ import annotations
@@ -19,6 +26,62 @@ def logit_probabilities(utilities: np.ndarray) -> np.ndarray:
     return np.divide(e, s, out=np.zeros_like(e), where=s > 0)
 
 
+def nested_logit_probabilities(utilities: np.ndarray, in_nest: np.ndarray, mu: float) -> np.ndarray:
+    """Probabilities of a two-level nested logit: one nest (``in_nest``) with scale ``mu``, the others alone.
+
+    ``P(j) = P(nest) exp(V_j / mu) / sum_nest exp(V / mu)`` for ``j`` in the nest, with
+    ``P(nest) = exp(IV) / (exp(IV) + sum_alone exp(V))`` and ``IV = mu ln sum_nest exp(V / mu)``; an alternative
+    alone has ``exp(V_j) / (exp(IV) + sum_alone exp(V))``. ``mu = 1`` gives the multinomial logit.
+
+    Args:
+        utilities: [n, k], ``-inf`` where unavailable.
+        in_nest: [k] or [n, k] booleans, the alternatives of the nest.
+        mu: the nest's scale, in (0, 1].
+    """
+    u = np.asarray(utilities, dtype=float)
+    nest = np.broadcast_to(np.asarray(in_nest, dtype=bool), u.shape)
+    inner = logit_probabilities(np.where(nest, u / mu, -np.inf))
+    with np.errstate(divide="ignore"):
+        m = np.max(np.where(nest, u / mu, -np.inf), axis=1, keepdims=True)
+        m_ok = np.where(np.isfinite(m), m, 0.0)
+        iv = mu * (m_ok + np.log(np.exp(np.where(nest, u / mu, -np.inf) - m_ok).sum(axis=1, keepdims=True)))
+    iv = np.where(np.isfinite(m), iv, -np.inf)
+    top = logit_probabilities(np.column_stack([iv[:, 0], np.where(nest, -np.inf, u)]))
+    return np.where(nest, top[:, :1] * inner, top[:, 1:])
+
+
+def log_positive_stable(u_angle: np.ndarray, u_exp: np.ndarray, alpha: float) -> np.ndarray:
+    """``log S`` for ``S`` positive stable of index ``alpha`` (Laplace transform ``exp(-t^alpha)``), from two
+    uniforms in (0, 1) (Kanter 1975; the form ActivitySim uses). 0 when ``alpha = 1``.
+
+    ``S = sin(a U) / sin(U)^(1/a) x (sin((1 - a) U) / W)^((1 - a) / a)``, ``U = pi u_angle``, ``W = -ln u_exp``.
+    """
+    if alpha >= 1.0:
+        return np.zeros(np.shape(u_angle))
+    eps = np.finfo(float).eps
+    u = eps + (np.pi - 2.0 * eps) * np.asarray(u_angle, dtype=float)
+    w = -np.log(np.clip(u_exp, eps, 1.0 - eps))
+    a = float(alpha)
+    return (
+        np.log(np.sin(a * u))
+        - np.log(np.sin(u)) / a
+        + ((1.0 - a) / a) * (np.log(np.sin((1.0 - a) * u)) - np.log(w))
+    )
+
+
+def nested_noise(leaf_gumbel: np.ndarray, log_s: np.ndarray, in_nest: np.ndarray, mu: float) -> np.ndarray:
+    """The noise of a two-level nested logit draw (module docstring): ``mu (log S + g)`` in the nest, ``g`` alone.
+
+    Args:
+        leaf_gumbel: [n, k] standard Gumbel draws, one per decider and alternative.
+        log_s: [n] the deciders' ``log S`` (:func:`log_positive_stable` with index ``mu``).
+        in_nest: [k] or [n, k] booleans.
+        mu: the nest's scale, in (0, 1].
+    """
+    nest = np.broadcast_to(np.asarray(in_nest, dtype=bool), leaf_gumbel.shape)
+    return np.where(nest, mu * (log_s[:, None] + leaf_gumbel), leaf_gumbel)
+
+
 def choose(utilities: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Index of the alternative with the highest utility + Gumbel noise (a logit draw) per row.
 
@@ -34,7 +97,7 @@ def admit(place: np.ndarray, priority: np.ndarray, capacity: np.ndarray) -> np.n
     """Capacity lottery: at each place, admit the users with the lowest priority draws up to its capacity.
 
     The priority is a random draw independent of the place's id, so the admitted set is a uniformly random
-    subset of size min(demand, capacity) at each place (MODEL.md 3, step 2.4).
+    subset of size min(demand, capacity) at each place (docs/ODD.md 3, step 2.4).
 
     Args:
         place: place index of each candidate user, shape [n].

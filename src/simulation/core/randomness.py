@@ -1,4 +1,4 @@
-"""Random channels: one stable stream per purpose, derived from the run's seed (MODEL.md section 8).
+"""Random channels: one stable stream per purpose, derived from the run's seed (docs/ODD.md 6.4).
 
 Two kinds of randomness:
 

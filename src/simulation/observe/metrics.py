@@ -1,4 +1,4 @@
-"""Observation (docs/ODD.md section 9): the KPI names and definitions, the run summary and the output tables.
+"""Observation (docs/ODD.md 7.11): the KPI names and definitions, the run summary and the output tables.
 
 Everything here reads a :class:`RunView` (the recorder, the end state of the places, the population, the
 zones): never the model itself, so the same functions serve a run, a test or a dashboard.
@@ -40,6 +40,8 @@ KPI_NAMES: tuple[str, ...] = (
     "person_km_work",
     "person_km_service",
     "person_km_workshop",
+    "person_km_errands",
+    "chained_visits",
     "travel_hours_total",
     "co2_t",
     "network_cost_eur",
@@ -67,6 +69,16 @@ MAIN_KPIS: tuple[str, ...] = (
     "occupancy_rate",
     "access_share_20min",
 )
+# Where the kilometres come from, in summary.json: person_km_total = person_km_office + person_km_third_place
+# (= person_km_work) + person_km_errands + person_km_service + person_km_workshop, with the days or trips of each
+# kind (worker-days at the office, at home, at third places; errands, visits and workshop trips).
+TRAVEL_DECOMPOSITION: tuple[tuple[str, str], ...] = (
+    ("person_km_office", "office_days"),
+    ("person_km_third_place", "third_place_days"),
+    ("person_km_errands", "errand_trips"),
+    ("person_km_service", "service_trips"),
+    ("person_km_workshop", "workshop_trips"),
+)
 # The columns of periods.csv (one row per counted 4-week period), in order.
 PERIOD_COLUMNS: tuple[str, ...] = (
     "period",
@@ -82,6 +94,7 @@ PERIOD_COLUMNS: tuple[str, ...] = (
     "person_km_work",
     "person_km_service",
     "person_km_workshop",
+    "person_km_errands",
     "co2_t",
     "network_cost_eur",
     "revenue_eur",
@@ -201,6 +214,7 @@ def period_row(
         "person_km_work": d["km_work"] / s,
         "person_km_service": d["km_service"] / s,
         "person_km_workshop": d["km_workshop"] / s,
+        "person_km_errands": d["km_errands"] / s,
         "co2_t": d["co2_kg"] / s / 1000.0,
         "network_cost_eur": cost,
         "revenue_eur": revenue,
@@ -213,7 +227,7 @@ def period_row(
 
 def summary(view: RunView) -> dict[str, Any]:
     """The run's ``summary.json``: identity, every KPI of :data:`KPI_NAMES` (definitions in the README's KPI
-    table and docs/ODD.md 9), extra indicators and the run time.
+    table and docs/ODD.md 7.11), extra indicators and the run time.
 
     Extensive KPIs (counts, km, hours, CO2) are totals over the counted weeks for the whole population (the
     simulated sample divided by the sample rate); money is summed over the counted periods, EUR.
@@ -238,7 +252,7 @@ def summary(view: RunView) -> dict[str, Any]:
     human_rate = view.rates_day * (1 - pop.digital.mean() * view.online_share)
     within = float((share_k * human_rate).sum() / max(human_rate.sum(), 1e-12))
     resolved = t.solved + t.unmet
-    km_total = t.km_work + t.km_service + t.km_workshop
+    km_total = t.km_work + t.km_errands + t.km_service + t.km_workshop
     contacts = t.contacts / s
     kpi = {
         "occupancy_rate": occ(np.ones(len(rows), bool)),
@@ -255,7 +269,9 @@ def summary(view: RunView) -> dict[str, Any]:
         "person_km_work": t.km_work / s,
         "person_km_service": t.km_service / s,
         "person_km_workshop": t.km_workshop / s,
-        "travel_hours_total": (t.hours_work + t.hours_service + t.hours_workshop) / s,
+        "person_km_errands": t.km_errands / s,
+        "chained_visits": t.chained_visits / s,
+        "travel_hours_total": (t.hours_work + t.hours_errands + t.hours_service + t.hours_workshop) / s,
         "co2_t": t.co2_kg / s / 1000.0,
         "network_cost_eur": m.network_cost,
         "public_cost_eur": m.public_cost,
@@ -271,11 +287,20 @@ def summary(view: RunView) -> dict[str, Any]:
     }
     assert tuple(kpi) == KPI_NAMES
     extra = {
-        "remote_days_per_teleworker_week": t.remote_days / max(t.teleworkable_days, 1) * 5,
+        "remote_days_per_teleworker_week": t.remote_days / max(t.teleworker_days, 1) * 5,
         "third_place_share_of_remote_days": t.third_days / t.remote_days if t.remote_days else float("nan"),
         "needs_online": t.needs_online / s,
         "gave_up_share": t.gave_up / resolved if resolved else float("nan"),
         "maker_sessions": t.sessions / s,
+        # where the kilometres come from (TRAVEL_DECOMPOSITION): person-km and days or trips of each kind
+        "person_km_office": t.km_office / s,
+        "person_km_third_place": t.km_third / s,
+        "office_days": t.office_days / s,
+        "home_days": t.home_days / s,
+        "third_place_days": t.third_days / s,
+        "errand_trips": t.errand_trips / s,
+        "service_trips": t.trips / s,
+        "workshop_trips": t.workshop_trips / s,
     }
     head = {
         "scenario": view.cfg.scenario.name,

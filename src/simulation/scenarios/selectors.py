@@ -76,6 +76,7 @@ SELECTOR_KEYS = tuple(f.name for f in dataclasses.fields(Selector))
 
 
 def zone_criteria(d: dict, key: str) -> dict[str, Any]:
+    """The zone criteria of a selector entry, checked (kinds, ids, populations, exclusions, limit)."""
     out: dict[str, Any] = {}
     if "zone_kind" in d:
         out["zone_kind"] = str_list(d["zone_kind"], f"{key}.zone_kind", ZONE_KINDS)
@@ -103,11 +104,13 @@ def zone_criteria(d: dict, key: str) -> dict[str, Any]:
 
 
 def zone_selector(value: Any, key: str) -> ZoneSelector:
+    """A zone selector (``at``) from its YAML mapping."""
     d = mapping(value, key, ZONE_KEYS, what="a zone selector mapping (" + ", ".join(ZONE_KEYS) + ")")
     return ZoneSelector(**zone_criteria(d, key))
 
 
 def selector(value: Any, key: str) -> Selector:
+    """A place selector (``select``) from its YAML mapping; at least one criterion."""
     d = mapping(value, key, SELECTOR_KEYS, what="a selector mapping (" + ", ".join(SELECTOR_KEYS) + ")")
     out = zone_criteria(d, key)
     for k, choices in (("origin", ORIGINS), ("operator", OPERATORS)):
@@ -196,5 +199,6 @@ def select_places(sel: Selector, zones: pd.DataFrame, places: pd.DataFrame, key:
 
 
 def count_by_origin(origins: pd.Series) -> str:
+    """``post_office 3, town_hall 2``: places counted by origin, most first."""
     counts = origins.value_counts()
     return ", ".join(f"{o} {n}" for o, n in sorted(counts.items(), key=lambda t: (-t[1], t[0])))

@@ -1,4 +1,4 @@
-"""Makers' project sessions at workshops (docs/ODD.md 4.3).
+"""Makers' project sessions at workshops (docs/ODD.md 7.4).
 
 Functions over the makers' columns (:class:`Makers`), called by the model:
 
@@ -128,6 +128,7 @@ def workshop_slot(world: World, makers: Makers, day: int, s: int, abs_slot: int,
             rec.tot.co2_kg += (km * zp.co2_kg_km[c, z, place]).sum()
             rec.tot.sessions += adm.size
             rec.tot.sessions_lost += int((~ok).sum())
+            rec.tot.workshop_trips += who.size
         rec.period.sessions += users
     rec.record_slot(
         WORKSHOP,

@@ -44,6 +44,7 @@ from simulation.observe.outputs import RunResult
 from simulation.scenarios import apply_scenario
 from simulation.sim import accounts, makers, services, sizing, work
 from simulation.sim.network import MEDIATION, WORK, WORKSHOP, Network, OperatorAgent, PlaceAgent
+from simulation.sim.observer import Observer
 from simulation.sim.population import build_population
 from simulation.sim.providers import Authority, ProviderAgent
 from simulation.sim.recorder import Recorder
@@ -56,20 +57,6 @@ logging.getLogger("mesa").setLevel(logging.WARNING)
 
 DAYS_PER_PERIOD = 28
 DAYS_PER_QUARTER = 91
-
-
-class Observer:
-    """Something that watches a run: the model calls :meth:`on_day` after each day and :meth:`on_period` after
-    each accounting period. Subclass and override what you need (both do nothing here). Observers read the
-    model's public state (``model.world``, ``model.workers``, ``model.residents``, ``model.recorder``...) and
-    must not change it.
-    """
-
-    def on_day(self, model: SharedPlacesModel) -> None:
-        """Called after each simulated day (``model.day`` is the number of days done)."""
-
-    def on_period(self, model: SharedPlacesModel, row: dict[str, Any] | None) -> None:
-        """Called after each accounting period; ``row`` is its KPIs when the period is counted, else None."""
 
 
 def _period_value(name: str, model: SharedPlacesModel) -> Any:
@@ -186,6 +173,7 @@ class SharedPlacesModel(mesa.Model):
         services.expire(world, self.residents, d, rec)
         services.arrive(world, self.residents, d, self.rng_needs, rec)
         makers.arrive(world, self.makers, d, self.rng_sessions)
+        away = None  # per resident, today's work zone when away from home (trip chaining)
         for part in range(3):
             s = dow * 3 + part
             abs_slot = d * 3 + part
@@ -194,7 +182,9 @@ class SharedPlacesModel(mesa.Model):
                 work.decide(world, self.workers, d, s, rec)
             if dow < 5 and part < 2:
                 users[:, WORK] = work.work_slot(world, self.workers, s, abs_slot, rec)
-            users[:, MEDIATION] = services.service_slot(world, self.residents, d, s, abs_slot, rec)
+            if part == 0:
+                away = work.away_zones(world, self.workers, dow < 5)
+            users[:, MEDIATION] = services.service_slot(world, self.residents, d, s, abs_slot, rec, away)
             users[:, WORKSHOP] = makers.workshop_slot(world, self.makers, d, s, abs_slot, rec)
             rec.encounters(users, world.sample_rate)
             rec.quarter.occurrences[s] += 1
@@ -297,7 +287,7 @@ class SharedPlacesModel(mesa.Model):
         m.subsidy += res.subsidy.sum()
 
     def _providers_review(self) -> None:
-        """Every 13 weeks: each provider reviews its permanences (docs/ODD.md 4.7)."""
+        """Every 13 weeks: each provider reviews its permanences (docs/ODD.md 7.8)."""
         rec, econ = self.recorder, self.cfg.economics
         q = rec.quarter
         for prov in self.providers:

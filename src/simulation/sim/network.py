@@ -3,7 +3,7 @@
 The hot path reads places as arrays (:class:`Network`): capacities, weekly timetables per activity and, for each
 slot of the week, the bit mask of need categories a place covers. Places and operators are also Mesa agents
 (:class:`PlaceAgent`, :class:`OperatorAgent`): few and rich, they keep their accounts and decide at the end of each
-4-week period (docs/ODD.md 4.6), writing their decisions back into the arrays. The agents hold a reference to
+4-week period (docs/ODD.md 7.7), writing their decisions back into the arrays. The agents hold a reference to
 the :class:`Network` they belong to and receive what else they decide from as arguments: they never read the
 model.
 """
@@ -171,7 +171,7 @@ class PlaceAgent(mesa.Agent):
 
 
 class OperatorAgent(mesa.Agent):
-    """The operator of one place: reviews viability and capacity every period (docs/ODD.md 4.6)."""
+    """The operator of one place: reviews viability and capacity every period (docs/ODD.md 7.7)."""
 
     def __init__(self, model: mesa.Model, place: PlaceAgent) -> None:
         super().__init__(model)

@@ -26,6 +26,9 @@ class Population:
         job_zone: job zone index of each worker.
         teleworkable: the worker's job can be done remotely.
         maker_person: resident row of each maker.
+        agreement: the worker's employer allows remote days (teleworkable workers only; docs/ODD.md 7.1).
+        third_taste: the worker's own, lasting taste for third places, utils (standard normal; the work choice
+            scales it by ``behaviour.work.third_taste_sd``).
     """
 
     zone: np.ndarray
@@ -35,17 +38,22 @@ class Population:
     job_zone: np.ndarray
     teleworkable: np.ndarray
     maker_person: np.ndarray
+    agreement: np.ndarray
+    third_taste: np.ndarray
 
     @property
     def n_residents(self) -> int:
+        """Number of residents (adults simulated)."""
         return int(self.zone.shape[0])
 
     @property
     def n_workers(self) -> int:
+        """Number of workers (employed residents)."""
         return int(self.worker_person.shape[0])
 
     @property
     def n_makers(self) -> int:
+        """Number of makers."""
         return int(self.maker_person.shape[0])
 
 
@@ -121,6 +129,9 @@ def build_population(
     worker_person = np.flatnonzero(employed)
     jobs = zone_jobs(zones, pc.jobs_exponent)
     job_zone = job_zone_choice(zone[worker_person], jobs, zone_km, pc.gravity_beta_per_km, rng)
+    # drawn last, so that adding it left every earlier draw of the stream unchanged
+    agreement = tele_draw[worker_person] & (rng.random(worker_person.size) < pc.agreement_share)
+    third_taste = rng.standard_normal(worker_person.size)
     return Population(
         zone=zone,
         car=car,
@@ -129,4 +140,6 @@ def build_population(
         job_zone=job_zone,
         teleworkable=tele_draw[worker_person],
         maker_person=np.flatnonzero(maker),
+        agreement=agreement,
+        third_taste=third_taste,
     )

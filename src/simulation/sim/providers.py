@@ -2,8 +2,8 @@
 
 A provider owns one category of needs (bit ``k`` of the category masks). It runs its own offices (places whose
 ``permanences`` list it over their whole mediation timetable) and may hold permanences in other places; every
-13 weeks it reviews them (docs/ODD.md 4.7). The authority holds the subsidy rule and pays the subsidies
-(docs/ODD.md 4.8). The agents hold a reference to the :class:`~simulation.sim.network.Network` and receive what
+13 weeks it reviews them (docs/ODD.md 7.8). The authority holds the subsidy rule and pays the subsidies
+(docs/ODD.md 7.9). The agents hold a reference to the :class:`~simulation.sim.network.Network` and receive what
 else they decide from as arguments: they never read the model.
 """
 
@@ -53,7 +53,7 @@ class ProviderAgent(mesa.Agent):
         rejections_p: np.ndarray,
         econ: EconomicsConfig,
     ) -> list[str]:
-        """Quarterly review of permanences (docs/ODD.md 4.7).
+        """Quarterly review of permanences (docs/ODD.md 7.8).
 
         Args:
             contacts_ps: this provider's contacts per place and slot of the week over the quarter, [P, 21].
@@ -117,7 +117,7 @@ class Subsidies:
 
 
 class Authority(mesa.Agent):
-    """The local public actor (docs/ODD.md 4.8): its subsidy rule, the operating grants of association places,
+    """The local public actor (docs/ODD.md 7.9): its subsidy rule, the operating grants of association places,
     and what it has paid.
 
     Args:

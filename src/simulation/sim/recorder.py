@@ -34,9 +34,13 @@ class Counters:
     trips: float = 0.0  # visits made (admitted or not)
     contacts: float = 0.0  # needs solved at a counter (one contact per need)
     km_work: float = 0.0  # person-km of commutes (office and third places), round trips
-    km_service: float = 0.0  # person-km of trips to points of contact
+    km_office: float = 0.0  # of which to the office
+    km_third: float = 0.0  # of which to third places
+    km_errands: float = 0.0  # person-km of errands made from home on home days (docs/ODD.md 7.2b)
+    km_service: float = 0.0  # person-km of trips to points of contact (a chained visit counts its detour)
     km_workshop: float = 0.0  # person-km of makers' trips
     hours_work: float = 0.0
+    hours_errands: float = 0.0
     hours_service: float = 0.0
     hours_workshop: float = 0.0
     co2_kg: float = 0.0
@@ -45,7 +49,13 @@ class Counters:
     sessions_lost: float = 0.0  # sessions that found no place or no seat
     remote_days: float = 0.0  # worker-days at home or at a third place
     third_days: float = 0.0  # worker-days at a third place
+    office_days: float = 0.0  # worker-days at the office
+    home_days: float = 0.0  # worker-days at home
     teleworkable_days: float = 0.0  # weekday x teleworkable workers
+    teleworker_days: float = 0.0  # weekday x workers whose employer allows remote days
+    errand_trips: float = 0.0  # errands made as separate round trips (expected number)
+    chained_visits: float = 0.0  # visits to a point of contact chained with the day's commute
+    workshop_trips: float = 0.0  # makers' trips to a workshop (admitted or not)
 
     def as_dict(self) -> dict[str, float]:
         """The counters by name."""
@@ -70,7 +80,7 @@ class ZoneCounters:
 @dataclass
 class PlaceEncounters:
     """Per place, over the counted weeks: pairs of users of different groups, slots with two or more groups,
-    most groups at once (docs/ODD.md 4.4)."""
+    most groups at once (docs/ODD.md 7.5)."""
 
     pairs: np.ndarray
     mixed_slots: np.ndarray
@@ -113,7 +123,7 @@ class PeriodUsage:
 
 @dataclass
 class QuarterUsage:
-    """Per provider, this quarter: what the providers' review decides from (docs/ODD.md 4.7)."""
+    """Per provider, this quarter: what the providers' review decides from (docs/ODD.md 7.8)."""
 
     contacts: np.ndarray  # [K, P, 21] contacts per place and slot of the week
     rejections: np.ndarray  # [K, P] visits for the provider's needs turned away
@@ -233,7 +243,7 @@ class Recorder:
         )
 
     def encounters(self, users: np.ndarray, sample_rate: float) -> None:
-        """Pairs of co-present users from different groups, per place, in one slot (docs/ODD.md 4.4).
+        """Pairs of co-present users from different groups, per place, in one slot (docs/ODD.md 7.5).
 
         Args:
             users: [P, 3] users per place and group (worker, resident, maker), simulated units.

@@ -1,4 +1,4 @@
-"""Residents' needs and their visits to points of contact (docs/ODD.md 4.2).
+"""Residents' needs and their visits to points of contact (docs/ODD.md 7.2).
 
 Functions over the residents' columns (:class:`Residents`), called by the model each day and slot:
 
@@ -9,6 +9,12 @@ Functions over the residents' columns (:class:`Residents`), called by the model 
    nearest places that cover a pending need in time, against giving up); those planned for this slot go; each
    place admits up to its capacity by lottery; an admitted visit solves every pending need the place covers
    in that slot (bundling).
+
+Trip chaining (docs/ODD.md 7.2b): a worker away from home today (at the office or a third place, ``away_zone``)
+who visits a place today chains the visit with the commute: the trip counts only its detour
+``d(home, p) + d(p, work) - d(home, work)`` (km, time, CO2), and when planning, a place whose first covering
+slot is today is weighed by half that detour (the one-way equivalent of its round-trip cost) instead of the
+one-way time from home.
 """
 
 from __future__ import annotations
@@ -110,8 +116,33 @@ def _clear(res: Residents, rows: np.ndarray, cats: np.ndarray) -> None:
     np.bitwise_and.at(res.pending, rows, ~(np.int64(1) << cats.astype(np.int64)))
 
 
-def plan(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Recorder) -> None:
-    """Residents with pending needs and no planned visit choose a (place, slot) or give up."""
+def detour(
+    world: World, home: np.ndarray, car: np.ndarray, place: np.ndarray, work_zone: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Extra km and minutes of visiting ``place`` on the way between home and the work zone (never negative).
+
+    Arrays broadcast together: ``home``, ``car`` and ``work_zone`` per visitor, ``place`` per place row.
+    """
+    zz, pz = world.zz, world.network.zone[place]
+    km = zz.km[home, pz] + zz.km[pz, work_zone] - zz.km[home, work_zone]
+    minutes = zz.minutes[car, home, pz] + zz.minutes[car, pz, work_zone] - zz.minutes[car, home, work_zone]
+    return np.maximum(km, 0.0), np.maximum(minutes, 0.0)
+
+
+def plan(
+    world: World,
+    res: Residents,
+    day: int,
+    s: int,
+    abs_slot: int,
+    rec: Recorder,
+    away_zone: np.ndarray | None = None,
+) -> None:
+    """Residents with pending needs and no planned visit choose a (place, slot) or give up.
+
+    Args:
+        away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
+    """
     net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
     who = np.flatnonzero((res.pending != 0) & (res.plan_slot < abs_slot))
     med = net.mediation_places
@@ -136,6 +167,13 @@ def plan(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Rec
     days_until = (abs_slot + f) // 3 - day
     z, c = pop.zone[who], pop.car[who].astype(np.int64)
     t = world.zp.minutes[c[:, None], z[:, None], med[None, :]]
+    if away_zone is not None:
+        chain = np.flatnonzero(away_zone[who] >= 0)
+        if chain.size:
+            wz = away_zone[who[chain]]
+            _, dmin = detour(world, z[chain, None], c[chain, None], med[None, :], wz[:, None])
+            today = day_of[chain] == day
+            t[chain] = np.where(today, dmin / 2.0, t[chain])
     asc = np.array(
         [
             sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
@@ -179,10 +217,22 @@ def _give_up(world: World, res: Residents, who: np.ndarray, rec: Recorder) -> No
     _clear(res, rows, cats)
 
 
-def service_slot(world: World, res: Residents, day: int, s: int, abs_slot: int, rec: Recorder) -> np.ndarray:
-    """Plan, then the visits of this slot: capacity lottery, needs solved, trips; returns users per place."""
+def service_slot(
+    world: World,
+    res: Residents,
+    day: int,
+    s: int,
+    abs_slot: int,
+    rec: Recorder,
+    away_zone: np.ndarray | None = None,
+) -> np.ndarray:
+    """Plan, then the visits of this slot: capacity lottery, needs solved, trips; returns users per place.
+
+    Args:
+        away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
+    """
     net, pop = world.network, world.pop
-    plan(world, res, day, s, abs_slot, rec)
+    plan(world, res, day, s, abs_slot, rec, away_zone)
     bucket = res.buckets.pop(abs_slot, [])
     users = np.zeros(net.n, dtype=np.int64)
     cap = net.slot_capacity(world.keys.capacity, abs_slot, MEDIATION)
@@ -201,8 +251,15 @@ def service_slot(world: World, res: Residents, day: int, s: int, abs_slot: int, 
     if rec.counting:
         zp = world.zp
         km = 2 * zp.km[z, place]
+        minutes = 2 * zp.minutes[c, z, place]
+        if away_zone is not None:
+            chained = away_zone[who] >= 0
+            if chained.any():
+                dkm, dmin = detour(world, z[chained], c[chained], place[chained], away_zone[who[chained]])
+                km[chained], minutes[chained] = dkm, dmin
+                rec.tot.chained_visits += int(chained.sum())
         rec.tot.km_service += km.sum()
-        rec.tot.hours_service += 2 * zp.minutes[c, z, place].sum() / 60.0
+        rec.tot.hours_service += minutes.sum() / 60.0
         rec.tot.co2_kg += (km * zp.co2_kg_km[c, z, place]).sum()
         rec.tot.trips += who.size
         np.add.at(rec.per_zone.km_service, z, km)

@@ -1,4 +1,4 @@
-"""Distances, modes, times, money and CO2 between zones and places (MODEL.md 2, "Territory").
+"""Distances, modes, times, money and CO2 between zones and places (docs/ODD.md 2, "Territory").
 
 Distance = straight line x detour between zone centroids (places sit at their zone's centroid); inside a zone the
 mean trip length is (2/3) sqrt(area / pi) x detour when the zone's area is known (the mean distance from the centre

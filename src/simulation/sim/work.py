@@ -1,4 +1,4 @@
-"""Workers' daily choice of a work place (docs/ODD.md 4.1): office, home or a third place with desks.
+"""Workers' daily choice of a work place (docs/ODD.md 7.1): office, home or a third place with desks.
 
 Functions over the workers' columns (:class:`Workers`), called by the model each weekday:
 
@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.core.choice import admit, choose
-from simulation.core.randomness import gumbel, uniform
+from simulation.core.choice import admit, choose, log_positive_stable, nested_noise
+from simulation.core.randomness import gumbel, stable_hash, uniform
 from simulation.sim.network import WORK
 from simulation.sim.recorder import Recorder
 from simulation.sim.world import World
 
 OFFICE, HOME = -2, -1  # codes of today_place; >= 0 is a place row
+# alternative ids of the two uniforms behind a worker's nest draw (the "level" of the counter-based noise)
+NEST_ANGLE, NEST_EXP = stable_hash("__nest__:angle"), stable_hash("__nest__:exp")
+ERRAND_KINDS = (
+    "centre",
+    "urban",
+)  # errands go to the nearest zone of these kinds (the home zone if it is one)
 
 
 @dataclass
@@ -30,9 +36,12 @@ class Workers:
     """The workers' state, one row per worker.
 
     Attributes:
-        zone: home zone; car: car owner (0/1).
+        zone: home zone; car: car owner (0/1); job_zone: the office's zone.
+        can_telework: the job can be done remotely and the employer allows remote days.
         commute_km, commute_min, commute_eur, commute_co2: the one-way commute to the job zone (km, min, EUR,
             kg CO2 per km).
+        errand_km, errand_min, errand_co2: the one-way trip of an errand from home (to the nearest centre or
+            urban zone, the home zone if it is one).
         remote_used: remote days used this week.
         last_place: last third place worked at (-1: none), for habit.
         subscribed: place of the worker's subscription this period (-1: none).
@@ -42,10 +51,15 @@ class Workers:
 
     zone: np.ndarray
     car: np.ndarray
+    job_zone: np.ndarray
+    can_telework: np.ndarray
     commute_km: np.ndarray
     commute_min: np.ndarray
     commute_eur: np.ndarray
     commute_co2: np.ndarray
+    errand_km: np.ndarray
+    errand_min: np.ndarray
+    errand_co2: np.ndarray
     remote_used: np.ndarray
     last_place: np.ndarray
     subscribed: np.ndarray
@@ -67,13 +81,19 @@ class Workers:
         wz = pop.zone[pop.worker_person]
         car = pop.car[pop.worker_person].astype(np.int64)
         jz = pop.job_zone
+        ez = errand_zones(world)[wz]
         return cls(
             zone=wz,
             car=car,
+            job_zone=jz,
+            can_telework=pop.teleworkable & pop.agreement,
             commute_km=zz.km[wz, jz],
             commute_min=zz.minutes[car, wz, jz],
             commute_eur=zz.eur[car, wz, jz],
             commute_co2=zz.co2_kg_km[car, wz, jz],
+            errand_km=zz.km[wz, ez],
+            errand_min=zz.minutes[car, wz, ez],
+            errand_co2=zz.co2_kg_km[car, wz, ez],
             remote_used=np.zeros(w, dtype=np.int64),
             last_place=np.full(w, -1, dtype=np.int64),
             subscribed=np.full(w, -1, dtype=np.int64),
@@ -106,42 +126,86 @@ def candidates(world: World, workers: Workers) -> np.ndarray:
     return cand
 
 
-def utilities(world: World, workers: Workers, who: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray]:
+def errand_zones(world: World) -> np.ndarray:
+    """For each zone, where its workers' errands go: the nearest zone of kind centre or urban (itself if it is
+    one; the nearest zone of any kind when the territory has none)."""
+    kinds = world.zones["kind"].to_numpy()
+    poles = np.flatnonzero(np.isin(kinds, ERRAND_KINDS))
+    if poles.size == 0:
+        return np.arange(len(kinds))
+    return poles[np.argmin(world.zz.km[:, poles], axis=1)]
+
+
+def utilities(
+    world: World, workers: Workers, who: np.ndarray, s: int, home_ok: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic utilities of office, home and considered third places for the workers ``who`` (day of slot s).
+
+    Every alternative with a trip has the generalised cost ``b_time t + b_cost (2 trip_eur + price)`` (one-way
+    time, round-trip money, the day pass at a third place: 0 with a subscription there or when the employer
+    pays). A third place is available when its desks run that day, it is within ``max_minutes`` and it saves at
+    least ``min_saving_minutes`` of one-way time against the office (docs/ODD.md 7.1).
+
+    Args:
+        world, workers: the run.
+        who: worker rows.
+        s: the day's AM slot of the week.
+        home_ok: per row of ``who``, whether home is available (allowance left); default all.
 
     Returns:
         (utilities [n, 2 + K] with -inf where unavailable, place rows [n, K] of the third-place columns).
     """
     wb, pol, net = world.cfg.behaviour.work, world.cfg.policy, world.network
-    cand = candidates(world, workers)[workers.car[who], workers.zone[who]]  # [n, K]
+    car, zone = workers.car[who], workers.zone[who]
+    cand = candidates(world, workers)[car, zone]  # [n, K]
     valid = cand >= 0
     c = np.where(valid, cand, 0)
     day_open = net.slot_open[c, s, WORK] | net.slot_open[c, s + 1, WORK]
-    t = world.zp.minutes[workers.car[who][:, None], workers.zone[who][:, None], c]
+    t = world.zp.minutes[car[:, None], zone[:, None], c]
+    eur = world.zp.eur[car[:, None], zone[:, None], c]
     price = np.where(
         pol.employer_pays_third_place | (workers.subscribed[who][:, None] == c), 0.0, net.price_day[c]
     )
     u_third = (
         wb.asc_third
+        + wb.third_taste_sd * world.pop.third_taste[who][:, None]
         + wb.b_time * t
-        + wb.b_cost * price
+        + wb.b_cost * (2 * eur + price)
         + wb.community * np.log1p(workers.regulars[c] / world.sample_rate)
         + wb.habit * (workers.last_place[who][:, None] == c)
     )
-    u_third = np.where(valid & day_open, u_third, -np.inf)
+    ok = valid & day_open
+    if wb.min_saving_minutes is not None:
+        ok &= t <= workers.commute_min[who][:, None] - wb.min_saving_minutes
+    u_third = np.where(ok, u_third, -np.inf)
     u_office = wb.asc_office + wb.b_time * workers.commute_min[who] + wb.b_cost * 2 * workers.commute_eur[who]
     u_home = np.full(who.shape[0], wb.asc_home)
+    if home_ok is not None:
+        u_home = np.where(home_ok, u_home, -np.inf)
     return np.column_stack([u_office, u_home, u_third]), cand
 
 
+def in_nest(nesting: str, n_third: int) -> np.ndarray:
+    """The columns (office, home, third places...) of the nest: ``remote`` {home, third places}, ``away``
+    {office, third places}."""
+    head = [False, True] if nesting == "remote" else [True, False]
+    return np.array(head + [True] * n_third)
+
+
 def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> None:
-    """Each weekday (slot ``s`` is its AM): teleworkable workers with allowance left choose where to work."""
-    pop = world.pop
-    allowance = world.cfg.policy.remote_days_per_week
-    deciders = np.flatnonzero(pop.teleworkable & (workers.remote_used < allowance))
-    workers.today_place = np.full(pop.n_workers, OFFICE, dtype=np.int64)
+    """Each weekday (slot ``s`` is its AM): the workers who may work away from the office choose where to work.
+
+    With ``third_place_counts_as_remote`` (the usual agreement) the deciders are those with allowance left;
+    otherwise every worker who may telework decides, home being available only with allowance left.
+    """
+    wb, pol = world.cfg.behaviour.work, world.cfg.policy
+    left = workers.remote_used < pol.remote_days_per_week
+    counts = pol.third_place_counts_as_remote
+    deciders = np.flatnonzero(workers.can_telework & left) if counts else np.flatnonzero(workers.can_telework)
+    workers.today_place = np.full(workers.zone.shape[0], OFFICE, dtype=np.int64)
     if deciders.size:
-        util, cand = utilities(world, workers, deciders, s)
+        home_ok = None if counts else left[deciders]
+        util, cand = utilities(world, workers, deciders, s, home_ok)
         keys, net = world.keys, world.network
         alts = np.column_stack(
             [
@@ -151,6 +215,10 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
             ]
         )
         noise = gumbel(keys.work, day, deciders, alts)
+        if wb.mu < 1.0:
+            u = uniform(keys.work, day, deciders, np.array([NEST_ANGLE, NEST_EXP], dtype=np.uint64))
+            log_s = log_positive_stable(u[:, 0], u[:, 1], wb.mu)
+            noise = nested_noise(noise, log_s, in_nest(wb.nesting, cand.shape[1]), wb.mu)
         pick = choose(util, noise)
         where = np.where(
             pick == 0,
@@ -161,7 +229,21 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
     workers.third = np.flatnonzero(workers.today_place >= 0)
     workers.admitted = None
     if rec.counting:
-        rec.tot.teleworkable_days += int(pop.teleworkable.sum())
+        rec.tot.teleworkable_days += int(world.pop.teleworkable.sum())
+        rec.tot.teleworker_days += int(workers.can_telework.sum())
+
+
+def away_zones(world: World, workers: Workers, weekday: bool) -> np.ndarray:
+    """Per resident, the zone where it works today when away from home (office or third place), else -1."""
+    out = np.full(world.pop.n_residents, -1, dtype=np.int64)
+    if not weekday:
+        return out
+    tp = workers.today_place
+    zone = np.where(
+        tp == OFFICE, workers.job_zone, np.where(tp >= 0, world.network.zone[np.maximum(tp, 0)], -1)
+    )
+    out[world.pop.worker_person] = zone
+    return out
 
 
 def work_slot(world: World, workers: Workers, s: int, abs_slot: int, rec: Recorder) -> np.ndarray:
@@ -199,11 +281,12 @@ def work_slot(world: World, workers: Workers, s: int, abs_slot: int, rec: Record
 
 
 def _record_day(world: World, workers: Workers, rec: Recorder) -> None:
-    """The day's remote days, day passes and, when counted, trips (km, hours, CO2)."""
+    """The day's remote days, day passes and, when counted, trips: commutes (km, hours, CO2) and errands."""
     tp = workers.today_place
-    remote = tp >= HOME
-    workers.remote_used += remote
+    home = tp == HOME
     third = np.flatnonzero(tp >= 0)
+    uses_allowance = home | ((tp >= 0) & world.cfg.policy.third_place_counts_as_remote)
+    workers.remote_used += uses_allowance
     net = world.network
     if third.size:
         workers.last_place[third] = tp[third]
@@ -220,19 +303,31 @@ def _record_day(world: World, workers: Workers, rec: Recorder) -> None:
     km = 2 * workers.commute_km[office].sum()
     hours = 2 * workers.commute_min[office].sum() / 60.0
     co2 = 2 * (workers.commute_km[office] * workers.commute_co2[office]).sum()
+    t = rec.tot
+    t.km_office += km
     if third.size:
         zp = world.zp
         z, c, p = workers.zone[third], workers.car[third], tp[third]
         km3 = 2 * zp.km[z, p]
+        t.km_third += km3.sum()
         km += km3.sum()
         hours += 2 * zp.minutes[c, z, p].sum() / 60.0
         co2 += (km3 * zp.co2_kg_km[c, z, p]).sum()
-    t = rec.tot
     t.km_work += km
     t.hours_work += hours
     t.co2_kg += co2
-    t.remote_days += int(remote.sum())
+    # errands of home days: the commute would have carried them; from home they are round trips of their own
+    rate = world.cfg.behaviour.work.errands_per_week / 5.0
+    if rate > 0 and home.any():
+        ekm = 2 * workers.errand_km[home]
+        t.km_errands += rate * ekm.sum()
+        t.hours_errands += rate * 2 * workers.errand_min[home].sum() / 60.0
+        t.co2_kg += rate * (ekm * workers.errand_co2[home]).sum()
+        t.errand_trips += rate * int(home.sum())
+    t.remote_days += int(home.sum()) + int(third.size)
     t.third_days += int(third.size)
+    t.office_days += int(office.sum())
+    t.home_days += int(home.sum())
 
 
 def update_lagged(world: World, workers: Workers) -> None:

@@ -1,0 +1,1 @@
+"""The core: configuration, errors, timetables, random channels, choice, progress."""

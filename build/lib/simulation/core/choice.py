@@ -34,7 +34,7 @@ def admit(place: np.ndarray, priority: np.ndarray, capacity: np.ndarray) -> np.n
     """Capacity lottery: at each place, admit the users with the lowest priority draws up to its capacity.
 
     The priority is a random draw independent of the place's id, so the admitted set is a uniformly random
-    subset of size min(demand, capacity) at each place (MODEL.md 3, step 2.4).
+    subset of size min(demand, capacity) at each place (docs/ODD.md 3, step 2.4).
 
     Args:
         place: place index of each candidate user, shape [n].

@@ -127,8 +127,8 @@ class TerritoryConfig:
 class TravelConfig:
     """Distances, modes, times and emissions."""
 
-    detour: float = param(1.3, "road distance / straight line", "ratio", "MODEL.md 2 (usual 1.2-1.4 for French roads)", lo=1)
-    walk_max_km: float = param(1.0, "trips shorter than this are walked", "km", "MODEL.md 2", lo=0)
+    detour: float = param(1.3, "road distance / straight line", "ratio", "docs/ODD.md 2 (usual 1.2-1.4 for French roads)", lo=1)
+    walk_max_km: float = param(1.0, "trips shorter than this are walked", "km", "docs/ODD.md 2", lo=0)
     walk_kmh: float = param(4.5, "walking speed", "km/h", "standard", lo=0, lo_open=True)
     car_kmh: dict[str, float] = kinds((25.0, 32.0, 45.0, 60.0), "door-to-door car speed by zone kind of origin", "km/h", "assumption", lo=0, lo_open=True)
     pt_kmh: dict[str, float] = kinds((15.0, 18.0, 22.0, 25.0), "public transport in-vehicle speed", "km/h", "assumption", lo=0, lo_open=True)
@@ -149,32 +149,32 @@ class PopulationConfig:
 
     sample_rate: float = param(1.0, "share of adults simulated (capacities scaled by it, extensive KPIs divided by it)", "share", "speed/accuracy trade-off", lo=0, hi=1, lo_open=True)
     employment_rate: float = param(0.45, "employed adults / adults", "share", "INSEE RP2021 Nièvre (≈ 75 k employed / 165 k adults)", lo=0, hi=1)
-    teleworkable_share: float = param(0.35, "employed whose job can be done remotely", "share", "MODEL.md 4.1 (DARES 2023)", lo=0, hi=1)
+    teleworkable_share: float = param(0.35, "employed whose job can be done remotely", "share", "docs/ODD.md 7.1 (DARES 2023)", lo=0, hi=1)
     digital_autonomy: float = param(0.83, "adults able to solve a need online", "share", "INSEE 2019 illectronism (17 % are not)", lo=0, hi=1)
     maker_share: float = param(0.03, "adults with a creative or community project", "share", "assumption (fab lab membership surveys)", lo=0, hi=1)
     gravity_beta_per_km: float = param(0.08, "decay of the job gravity model exp(-beta d)", "1/km", "calibrated on mean commute ≈ 15 km", lo=0)
-    jobs_exponent: float = param(1.1, "jobs ∝ population^exponent when a zone has no jobs figure", "", "MODEL.md 5", lo=0)
+    jobs_exponent: float = param(1.1, "jobs ∝ population^exponent when a zone has no jobs figure", "", "docs/ODD.md 5", lo=0)
 
 
 @dataclass
 class WorkBehaviour:
-    """Workers' daily choice of work place (MODEL.md 4.1)."""
+    """Workers' daily choice of work place (docs/ODD.md 7.1)."""
 
     asc_office: float = param(0.0, "alternative-specific constant of the office (reference)", "utils", "")
     asc_home: float = param(-1.5, "constant of working at home (includes the isolation penalty)", "utils", "calibrated: ≈1.5 remote days/week")
     asc_third: float = param(-5.0, "constant of a third place (desk)", "utils", "calibrated: baseline desks 70-90 % occupied, third places ≈ 1 % of remote days")
-    b_time: float = param(-0.02, "marginal utility of one-way travel time", "1/min", "MODEL.md 4.1", hi=0)
-    b_cost: float = param(-0.1, "marginal utility of money", "1/EUR (value of time 12 EUR/h)", "MODEL.md 4.1", hi=0)
+    b_time: float = param(-0.02, "marginal utility of one-way travel time", "1/min", "docs/ODD.md 7.1", hi=0)
+    b_cost: float = param(-0.1, "marginal utility of money", "1/EUR (value of time 12 EUR/h)", "docs/ODD.md 7.1", hi=0)
     habit: float = param(1.0, "bonus for the last third place the worker used", "utils", "assumption", lo=0)
     community: float = param(0.3, "weight of ln(1 + regulars)", "utils", "assumption", lo=0)
     consideration_set: int = param(15, "nearest desk places within max_minutes that a worker weighs", "count", "assumption (also bounds the run time)", lo=1, integer=True)
-    max_minutes: float = param(45.0, "third places beyond this one-way time are not considered", "min", "MODEL.md 4.1", lo=0)
-    regular_days: int = param(4, "days in the previous 4 weeks that make a worker a regular of a place", "days", "MODEL.md 4.1", lo=1, hi=20, integer=True)
+    max_minutes: float = param(45.0, "third places beyond this one-way time are not considered", "min", "docs/ODD.md 7.1", lo=0)
+    regular_days: int = param(4, "days in the previous 4 weeks that make a worker a regular of a place", "days", "docs/ODD.md 7.1", lo=1, hi=20, integer=True)
 
 
 @dataclass
 class ServiceBehaviour:
-    """Residents' planning of visits for human-contact needs (MODEL.md 4.2)."""
+    """Residents' planning of visits for human-contact needs (docs/ODD.md 7.2)."""
 
     b_time: float = param(-0.06, "marginal utility of one-way travel time to the place", "1/min", "assumption (non-recours rises with distance)", hi=0)
     b_delay: float = param(-0.08, "marginal utility of waiting one more day for the visit", "1/day", "assumption", hi=0)
@@ -182,13 +182,13 @@ class ServiceBehaviour:
     asc_give_up: float = param(-1.5, "utility of giving up (non-recours)", "utils", "calibrated: a sizeable minority unmet when far")
     asc_kind: dict[str, float] = param({"provider_office": 0.5, "france_services": 0.3, "post_office": 0.0, "other": 0.0}, "constant by place origin", "utils", "assumption: a provider's own counter is preferred")
     consideration_set: int = param(5, "nearest places (by travel time) able to serve in time that a resident weighs", "count", "assumption", lo=1, integer=True)
-    deadline_days: int = param(14, "a need must be met within this many days of arrival", "days", "MODEL.md 4.2", lo=1, hi=365, integer=True)
-    contacts_per_counter_slot: int = param(6, "visits one counter serves in a half-day slot", "visits", "MODEL.md 4.2 (40 min over 4 h)", lo=1, integer=True)
+    deadline_days: int = param(14, "a need must be met within this many days of arrival", "days", "docs/ODD.md 7.2", lo=1, hi=365, integer=True)
+    contacts_per_counter_slot: int = param(6, "visits one counter serves in a half-day slot", "visits", "docs/ODD.md 7.2 (40 min over 4 h)", lo=1, integer=True)
 
 
 @dataclass
 class MakerBehaviour:
-    """Makers' choice of a workshop (MODEL.md 4.3)."""
+    """Makers' choice of a workshop (docs/ODD.md 7.4)."""
 
     sessions_per_month: float = param(2.0, "project sessions per maker per month (mu)", "1/month", "assumption", lo=0)
     b_time: float = param(-0.04, "marginal utility of travel time", "1/min", "assumption", hi=0)
@@ -201,6 +201,8 @@ class MakerBehaviour:
 
 @dataclass
 class BehaviourConfig:
+    """The behavioural parameters of workers, residents and makers."""
+
     work: WorkBehaviour = field(default_factory=WorkBehaviour)
     service: ServiceBehaviour = field(default_factory=ServiceBehaviour)
     maker: MakerBehaviour = field(default_factory=MakerBehaviour)
@@ -210,16 +212,16 @@ class BehaviourConfig:
 class PolicyConfig:
     """Policy levers that scenarios set."""
 
-    remote_days_per_week: int = param(2, "employer's remote-day allowance per week", "days", "MODEL.md 4.1", lo=0, hi=5, integer=True)
-    employer_pays_third_place: bool = param(False, "the employer pays the day pass at third places", "", "MODEL.md 4.1")
+    remote_days_per_week: int = param(2, "employer's remote-day allowance per week", "days", "docs/ODD.md 7.1", lo=0, hi=5, integer=True)
+    employer_pays_third_place: bool = param(False, "the employer pays the day pass at third places", "", "docs/ODD.md 7.1")
     price_day_eur: float = param(12.0, "default day pass at a desk where places.csv gives none", "EUR", "French rural coworking offers", lo=0)
     price_month_eur: float = param(140.0, "default monthly subscription", "EUR", "French rural coworking offers", lo=0)
     workshop_fee_eur: float = param(5.0, "fee per maker session", "EUR", "fab lab open-access fees", lo=0)
-    subsidy_rule: str = param("per_site", "none | per_site | deficit", "", "MODEL.md 4.8", choices=SUBSIDY_RULES)
+    subsidy_rule: str = param("per_site", "none | per_site | deficit", "", "docs/ODD.md 7.9", choices=SUBSIDY_RULES)
     per_site_eur_year: float = param(30_000.0, "subsidy per labelled mediation site", "EUR/year", "state 15 k + national operators 15 k (Senate r21-778)", lo=0)
     deficit_cap_eur_year: float = param(50_000.0, "with subsidy_rule=deficit, cap per place", "EUR/year", "assumption", lo=0)
     association_grant_eur_year: float = param(20_000.0, "municipal operating grant to each association place", "EUR/year", "assumption (fab lab / third-place grants)", lo=0)
-    sharing_clause: bool = param(False, "public buildings may host other activities in their closed slots", "", "MODEL.md 4.8")
+    sharing_clause: bool = param(False, "public buildings may host other activities in their closed slots", "", "docs/ODD.md 7.9")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -264,9 +266,9 @@ def _default_providers() -> list[ProviderConfig]:
 # --------------------------------------------------------------------------------------------------
 @dataclass
 class EconomicsConfig:
-    """Costs, revenues, cost allocation and operators' viability (MODEL.md 4.5-4.7)."""
+    """Costs, revenues, cost allocation and operators' viability (docs/ODD.md 7.6-7.8)."""
 
-    allocation: str = param("shapley", "equal | slots | contacts | shapley", "", "MODEL.md 4.5", choices=ALLOCATION_RULES)
+    allocation: str = param("shapley", "equal | slots | contacts | shapley", "", "docs/ODD.md 7.6", choices=ALLOCATION_RULES)
     rent_eur_m2_year: dict[str, float] = kinds((110.0, 90.0, 70.0, 55.0), "rent by zone kind", "EUR/m2/year", "office rents of mid-size towns and rural Burgundy (orders of magnitude)", lo=0)
     overhead_eur_year: float = param(4000.0, "insurance, IT, supplies per open place", "EUR/year", "assumption", lo=0)
     energy_eur_m2_hour: float = param(0.012, "heating, lighting per m2 per open hour", "EUR/m2/h", "ADEME tertiary ≈ 150 kWh/m2/yr", lo=0)
@@ -280,12 +282,12 @@ class EconomicsConfig:
     m2_per_desk: float = param(8.0, "floor area a desk needs", "m2", "French workplace norm", lo=0, lo_open=True)
     m2_per_counter: float = param(15.0, "floor area a counter needs", "m2", "assumption", lo=0, lo_open=True)
     m2_per_workshop_seat: float = param(6.0, "floor area a workshop seat needs", "m2", "assumption", lo=0, lo_open=True)
-    closure_threshold: float = param(0.6, "cost recovery below which a private/association place is in danger", "ratio", "MODEL.md 4.6", lo=0, hi=10)
-    closure_periods: int = param(3, "consecutive periods below the threshold before closing", "periods", "MODEL.md 4.6", lo=1, integer=True)
-    recovery_window_periods: int = param(3, "periods over which cost recovery is computed", "periods", "MODEL.md 4.6", lo=1, integer=True)
-    expand_occupancy: float = param(0.9, "occupancy above which a slot counts as full", "share", "MODEL.md 4.6", lo=0, hi=1, lo_open=True)
-    min_contacts: float = param(2.0, "a permanence slot with fewer contacts on average is dropped", "contacts/slot", "MODEL.md 4.7", lo=0)
-    max_rejections: int = param(10, "rejections of a provider's needs at a place per quarter that add a slot", "visits", "MODEL.md 4.7", lo=0, integer=True)
+    closure_threshold: float = param(0.6, "cost recovery below which a private/association place is in danger", "ratio", "docs/ODD.md 7.7", lo=0, hi=10)
+    closure_periods: int = param(3, "consecutive periods below the threshold before closing", "periods", "docs/ODD.md 7.7", lo=1, integer=True)
+    recovery_window_periods: int = param(3, "periods over which cost recovery is computed", "periods", "docs/ODD.md 7.7", lo=1, integer=True)
+    expand_occupancy: float = param(0.9, "occupancy above which a slot counts as full", "share", "docs/ODD.md 7.7", lo=0, hi=1, lo_open=True)
+    min_contacts: float = param(2.0, "a permanence slot with fewer contacts on average is dropped", "contacts/slot", "docs/ODD.md 7.8", lo=0)
+    max_rejections: int = param(10, "rejections of a provider's needs at a place per quarter that add a slot", "visits", "docs/ODD.md 7.8", lo=0, integer=True)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -310,9 +312,9 @@ class ExperimentConfig:
     name: str = param("", "experiment name (results/<name>/<timestamp>/)", "text", "experiments/<name>.yaml")
     question: str = param("", "the question the report answers", "text", "experiment file")
     scenarios: list[str] = param([], "scenarios compared (configs/scenario/)", "names", "experiment file")
-    baseline: str = param("baseline", "scenario the others are compared to", "name", "MODEL.md 9")
+    baseline: str = param("baseline", "scenario the others are compared to", "name", "docs/ODD.md 7.11")
     kpis: list[str] = param([], "KPIs compared (empty: all of metrics.KPI_NAMES)", "names", "experiment file")
-    pairing: str = param("paired", "paired (common random numbers: same seeds for every scenario) | independent", "choice", "MODEL.md 8", choices=PAIRINGS)
+    pairing: str = param("paired", "paired (common random numbers: same seeds for every scenario) | independent", "choice", "docs/ODD.md 6.4", choices=PAIRINGS)
     grid: dict[str, Any] = param({}, "extra sweep dimensions {dotted.key: [values]}", "values", "experiment file")
     method: str = param("compare", "compare (paired differences) | morris (elementary-effects screening)", "choice", "experiment file", choices=METHODS)
     parameters: dict[str, Any] = param({}, "Morris ranges {dotted.key: [low, high]}", "values", "experiment file")
@@ -324,6 +326,8 @@ class ExperimentConfig:
 
 @dataclass
 class OutputConfig:
+    """Where and what a run writes."""
+
     dir: str | None = param(None, "run folder (None: Hydra's run/sweep folder)", "path", "CLI")
     slots: bool = param(True, "write slots.parquet (the largest file)", "flag", "CLI")
     progress: bool | None = param(None, "progress bar (None: only when stderr is a terminal)", "flag", "CLI")
@@ -333,9 +337,9 @@ class OutputConfig:
 class SimConfig:
     """The whole configuration of one run."""
 
-    seed: int = param(0, "seed of every random stream (any integer >= 0)", "integer", "MODEL.md 8", lo=0, integer=True)
-    weeks: int = param(52, "weeks counted in the results", "weeks", "MODEL.md 2", lo=1, integer=True)
-    warmup_weeks: int = param(4, "weeks simulated before counting (regulars, habits, accounts settle)", "weeks", "MODEL.md 2", lo=0, integer=True)
+    seed: int = param(0, "seed of every random stream (any integer >= 0)", "integer", "docs/ODD.md 6.4", lo=0, integer=True)
+    weeks: int = param(52, "weeks counted in the results", "weeks", "docs/ODD.md 2", lo=1, integer=True)
+    warmup_weeks: int = param(4, "weeks simulated before counting (regulars, habits, accounts settle)", "weeks", "docs/ODD.md 2", lo=0, integer=True)
     territory: TerritoryConfig = field(default_factory=TerritoryConfig)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)

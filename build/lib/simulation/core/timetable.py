@@ -21,7 +21,7 @@ Any other text raises :class:`TimetableError` naming the offending token and wha
 or more consecutive days written as a range), and ``parse_timetable(format_timetable(m)) == m`` for every
 mask.
 
-France Services hours (:func:`parse_fs_hours`), MODEL.md 6: one cell of the 2020 or 2024 list is one weekday as
+France Services hours (:func:`parse_fs_hours`), docs/ODD.md 6: one cell of the 2020 or 2024 list is one weekday as
 the site wrote it, e.g. ``8:30 - 12:00 / 13:30 - 17:00``. Each interval [start, end) opens
 AM when it starts before 13:00, PM when it overlaps [13:00, 18:00), EV when it ends after 18:00.
 The reading rules, chosen from the 624 distinct texts of the national file, are in :func:`parse_fs_hours`.
@@ -250,8 +250,8 @@ def format_timetable(mask: int) -> str:
 # --------------------------------------------------------------------------------------------------
 # France Services opening hours (2020 ANCT file)
 # --------------------------------------------------------------------------------------------------
-AM_BEFORE = 13 * 60  # a half-day starting before 13:00 counts as a morning (MODEL.md 6)
-EV_AFTER = 18 * 60  # a half-day running after 18:00 counts as an evening (MODEL.md 6)
+AM_BEFORE = 13 * 60  # a half-day starting before 13:00 counts as a morning (docs/ODD.md 6)
+EV_AFTER = 18 * 60  # a half-day running after 18:00 counts as an evening (docs/ODD.md 6)
 
 # A time, tried in this order (the texts are typed by hand; these are the forms found in the 2020 file):
 #   H:MM / HhMM      '8:30', '14h30'                    exact
@@ -302,7 +302,7 @@ def _fs_parts(lo_start: int, hi_start: int, lo_end: int, hi_end: int) -> tuple[i
 def parse_fs_hours(text: str | None) -> tuple[int, bool]:
     """Read one weekday cell of the France Services 2020 or 2024 list.
 
-    Rules (MODEL.md 6 and the texts of the national file):
+    Rules (docs/ODD.md 6 and the texts of the national file):
 
     - ``-``, ``fermé``, ``Espace fermé ce jour``: closed, readable: ``(0, True)``;
     - an empty cell (or NaN) says nothing: ``(0, False)`` (unknown is not closed);

@@ -8,7 +8,7 @@ from typing import Any
 from simulation.observe.metrics import KPI_NAMES
 
 # Keys of summary.json shown above the KPIs, with their labels.
-_HEADER_KEYS: tuple[tuple[str, str], ...] = (
+HEADER_KEYS: tuple[tuple[str, str], ...] = (
     ("scenario", "scenario"),
     ("seed", "seed"),
     ("weeks", "weeks counted"),
@@ -91,11 +91,11 @@ def kpi_table(summary: dict[str, Any]) -> str:
         The table, lines joined by newlines (no trailing newline).
     """
     rows: list[tuple[str, str, str]] = []
-    for key, label in _HEADER_KEYS:
+    for key, label in HEADER_KEYS:
         if key in summary:
             rows.append((label, format_value(summary[key], "s" if key == "runtime_s" else ""), ""))
     n_header = len(rows)
-    shown = {key for key, _ in _HEADER_KEYS}
+    shown = {key for key, _ in HEADER_KEYS}
     names = list(KPI_NAMES) + [k for k in summary if k not in KPI_NAMES and k not in shown]
     for name in names:
         value = summary.get(name)

@@ -1,4 +1,4 @@
-"""Observation (docs/ODD.md section 9): the KPI names and definitions, the run summary and the output tables.
+"""Observation (docs/ODD.md 7.11): the KPI names and definitions, the run summary and the output tables.
 
 Everything here reads a :class:`RunView` (the recorder, the end state of the places, the population, the
 zones): never the model itself, so the same functions serve a run, a test or a dashboard.
@@ -213,7 +213,7 @@ def period_row(
 
 def summary(view: RunView) -> dict[str, Any]:
     """The run's ``summary.json``: identity, every KPI of :data:`KPI_NAMES` (definitions in the README's KPI
-    table and docs/ODD.md 9), extra indicators and the run time.
+    table and docs/ODD.md 7.11), extra indicators and the run time.
 
     Extensive KPIs (counts, km, hours, CO2) are totals over the counted weeks for the whole population (the
     simulated sample divided by the sample rate); money is summed over the counted periods, EUR.

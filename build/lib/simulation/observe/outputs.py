@@ -1,4 +1,4 @@
-"""Writing and reading a run folder (MODEL.md section 9).
+"""Writing and reading a run folder (docs/ODD.md 7.11).
 
 A finished run folder holds::
 

@@ -1,4 +1,4 @@
-"""Scenarios: the baseline plus declarative interventions (docs/ODD.md section 7).
+"""Scenarios: the baseline plus declarative interventions (docs/ODD.md 7.12).
 
 A scenario's ``interventions`` is a list of YAML mappings, each with an ``op`` key naming a registered
 operation (:mod:`simulation.scenarios.ops`, one module each: ``convert``, ``open_offhours``, ``add_places``,

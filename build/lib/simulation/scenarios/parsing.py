@@ -20,10 +20,12 @@ def plain(value: Any) -> Any:
 
 
 def fail(key: str, value: Any, expected: str) -> ConfigError:
+    """A ConfigError: ``got <value>, expected <what>`` at ``key``."""
     return ConfigError(key, f"got {value!r}, expected {expected}")
 
 
 def mapping(value: Any, key: str, allowed: Sequence[str] | None = None, what: str = "a mapping") -> dict:
+    """The value as a dict with string keys (among ``allowed`` when given)."""
     if not isinstance(value, Mapping):
         raise fail(key, value, what)
     for k in value:
@@ -35,6 +37,7 @@ def mapping(value: Any, key: str, allowed: Sequence[str] | None = None, what: st
 
 
 def string(value: Any, key: str, choices: Sequence[str] | None = None) -> str:
+    """A string (among ``choices`` when given)."""
     if not isinstance(value, str):
         raise fail(key, value, "a string")
     if choices is not None and value not in choices:
@@ -43,6 +46,7 @@ def string(value: Any, key: str, choices: Sequence[str] | None = None) -> str:
 
 
 def str_list(value: Any, key: str, choices: Sequence[str] | None = None) -> tuple[str, ...]:
+    """A non-empty list of strings (a single string is a list of one), each among ``choices`` when given."""
     # A single string is accepted for a one-element list: `origin: post_office` reads naturally in YAML.
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not items:
@@ -53,18 +57,21 @@ def str_list(value: Any, key: str, choices: Sequence[str] | None = None) -> tupl
 
 
 def integer(value: Any, key: str, lo: int = 0) -> int:
+    """An integer >= ``lo`` (not a bool)."""
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
         raise fail(key, value, f"an integer >= {lo}")
     return value
 
 
 def number(value: Any, key: str, lo: float = 0.0) -> float:
+    """A finite number >= ``lo``, as a float."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < lo:
         raise fail(key, value, f"a number >= {lo}")
     return float(value)
 
 
 def boolean(value: Any, key: str) -> bool:
+    """true or false."""
     if not isinstance(value, bool):
         raise fail(key, value, "true or false")
     return value
@@ -85,12 +92,14 @@ def timetable(value: Any, key: str) -> int:
 
 
 def fmt(mask: int) -> str:
+    """A timetable mask as text (``no slot`` when empty)."""
     return format_timetable(int(mask)) or "no slot"
 
 
 def permanences(
     value: Any, key: str, provider_ids: Sequence[str] | None, within: int | None
 ) -> dict[str, int]:
+    """``{provider id: timetable}``: known providers, each timetable within ``within`` when given."""
     perms = mapping(value, key, what="a mapping {provider id: timetable}")
     out: dict[str, int] = {}
     for pid, tt in perms.items():
@@ -109,6 +118,7 @@ def permanences(
 
 
 def required(d: dict, name: str, key: str) -> Any:
+    """The entry's value of ``name``; missing or null is an error naming ``key.name``."""
     if name not in d or d[name] is None:
         raise ConfigError(f"{key}.{name}", "missing; this operation requires it")
     return d[name]

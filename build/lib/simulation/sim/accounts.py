@@ -1,4 +1,4 @@
-"""The accounts of every place at the end of an accounting period (docs/ODD.md 4.5, 4.6, 4.8).
+"""The accounts of every place at the end of an accounting period (docs/ODD.md 7.6, 4.6, 4.8).
 
 :func:`close_period` computes, from the period's usage, every place's cost (fixed and per open slot), its users'
 revenues, the allocation of its cost among its funders (the pure rules of :mod:`simulation.sim.economics`),

@@ -1,10 +1,10 @@
-"""Costs, cost allocation, viability and subsidies of shared places (MODEL.md 4.5-4.8).
+"""Costs, cost allocation, viability and subsidies of shared places (docs/ODD.md 7.6-4.8).
 
 Every function here is pure: plain numbers and numpy arrays in, numbers and arrays out, no model state and no
 randomness. The model calls them at the end of each 4-week accounting period; the parameter names follow
 :class:`~simulation.core.config.EconomicsConfig` and :class:`~simulation.core.config.PolicyConfig`.
 
-Cost allocation (MODEL.md 4.5). A place's cost over a period is a fixed cost (rent, overhead) plus a cost
+Cost allocation (docs/ODD.md 7.6). A place's cost over a period is a fixed cost (rent, overhead) plus a cost
 per open slot (staff, energy). Its funders are the providers and uses present; the coalition S of funders
 needs the place open in the union of its members' slots, so ``cost(S) = fixed + sum of slot costs over the
 union of S's slots`` (and ``cost(empty) = 0``). The Shapley value of this game has a closed form
@@ -83,7 +83,7 @@ def union_game_shapley(
     slot_cost: float | Mapping[Hashable, float],
     fixed_cost: float,
 ) -> dict[Hashable, float]:
-    """Closed-form Shapley value of the union (generalised airport) cost game (MODEL.md 4.5).
+    """Closed-form Shapley value of the union (generalised airport) cost game (docs/ODD.md 7.6).
 
     The game is ``cost(S) = fixed_cost + sum of slot_cost over the union of the slots of S``,
     ``cost(empty) = 0``. Its Shapley value gives each player ``fixed_cost / n`` plus, for each of its
@@ -131,7 +131,7 @@ def allocate(
     uses: np.ndarray,
     contacts: np.ndarray,
 ) -> tuple[np.ndarray, float]:
-    """Allocate one place's cost over a period among its funders (MODEL.md 4.5).
+    """Allocate one place's cost over a period among its funders (docs/ODD.md 7.6).
 
     The allocated cost is the fixed cost plus the cost of the slots used by at least one player. The cost
     of slots used by nobody (e.g. opening hours without any funder) is the operator's ``remainder``; with no
@@ -213,7 +213,7 @@ def allocate_places(
     activity_users: np.ndarray,
     active: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Allocate each place's cost among its funders, for every place of a period (MODEL.md 4.5).
+    """Allocate each place's cost among its funders, for every place of a period (docs/ODD.md 7.6).
 
     The players of a place's cost game are the providers present in some slot (through a permanence, their own
     office, or the partner network they delegate to) and the activities it runs (work, workshop); each player
@@ -305,7 +305,7 @@ def slot_cost_eur(
 # Viability, subsidies, mutualisation
 # --------------------------------------------------------------------------------------------------
 def cost_recovery(revenues: np.ndarray, costs: np.ndarray, window: int) -> np.ndarray:
-    """Cost recovery of each place over the last ``window`` periods (MODEL.md 4.6).
+    """Cost recovery of each place over the last ``window`` periods (docs/ODD.md 7.7).
 
     ``recovery = sum of revenues / sum of costs`` over the last ``window`` periods (all periods if fewer).
     A place with zero cost over the window has recovery ``1.0`` if it also has zero revenue (break-even) and
@@ -345,7 +345,7 @@ def closure_decision(
     periods: int,
     closable: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Update the streaks of periods below the recovery threshold and decide closures (MODEL.md 4.6).
+    """Update the streaks of periods below the recovery threshold and decide closures (docs/ODD.md 7.7).
 
     A place's streak grows by one when its recovery is below ``threshold`` and falls back to 0 otherwise (a
     NaN recovery counts as not below). Streaks are kept for every place (for reports), but only ``closable``
@@ -376,7 +376,7 @@ def subsidies(
     deficit_cap_eur_year: float,
     weeks: int,
 ) -> np.ndarray:
-    """Subsidy paid by the authority to each place over a period of ``weeks`` weeks (MODEL.md 4.8).
+    """Subsidy paid by the authority to each place over a period of ``weeks`` weeks (docs/ODD.md 7.9).
 
     Rules:
         - ``none``: nothing.
@@ -412,7 +412,7 @@ def subsidies(
 
 
 def mutualisation(cost_eur: np.ndarray, contacts: np.ndarray) -> np.ndarray:
-    """Cost per contact (MODEL.md 4.5, mutualisation), NaN where there are no contacts.
+    """Cost per contact (docs/ODD.md 7.6, mutualisation), NaN where there are no contacts.
 
     Args:
         cost_eur: cost borne (e.g. by each provider), EUR.

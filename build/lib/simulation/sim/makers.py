@@ -1,4 +1,4 @@
-"""Makers' project sessions at workshops (docs/ODD.md 4.3).
+"""Makers' project sessions at workshops (docs/ODD.md 7.4).
 
 Functions over the makers' columns (:class:`Makers`), called by the model:
 

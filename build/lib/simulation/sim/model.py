@@ -296,7 +296,7 @@ class SharedPlacesModel(mesa.Model):
         m.subsidy += res.subsidy.sum()
 
     def _providers_review(self) -> None:
-        """Every 13 weeks: each provider reviews its permanences (docs/ODD.md 4.7)."""
+        """Every 13 weeks: each provider reviews its permanences (docs/ODD.md 7.8)."""
         rec, econ = self.recorder, self.cfg.economics
         q = rec.quarter
         for prov in self.providers:

@@ -38,14 +38,17 @@ class Population:
 
     @property
     def n_residents(self) -> int:
+        """Number of residents (adults simulated)."""
         return int(self.zone.shape[0])
 
     @property
     def n_workers(self) -> int:
+        """Number of workers (employed residents)."""
         return int(self.worker_person.shape[0])
 
     @property
     def n_makers(self) -> int:
+        """Number of makers."""
         return int(self.maker_person.shape[0])
 
 

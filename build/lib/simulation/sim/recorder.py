@@ -70,7 +70,7 @@ class ZoneCounters:
 @dataclass
 class PlaceEncounters:
     """Per place, over the counted weeks: pairs of users of different groups, slots with two or more groups,
-    most groups at once (docs/ODD.md 4.4)."""
+    most groups at once (docs/ODD.md 7.5)."""
 
     pairs: np.ndarray
     mixed_slots: np.ndarray
@@ -113,7 +113,7 @@ class PeriodUsage:
 
 @dataclass
 class QuarterUsage:
-    """Per provider, this quarter: what the providers' review decides from (docs/ODD.md 4.7)."""
+    """Per provider, this quarter: what the providers' review decides from (docs/ODD.md 7.8)."""
 
     contacts: np.ndarray  # [K, P, 21] contacts per place and slot of the week
     rejections: np.ndarray  # [K, P] visits for the provider's needs turned away
@@ -233,7 +233,7 @@ class Recorder:
         )
 
     def encounters(self, users: np.ndarray, sample_rate: float) -> None:
-        """Pairs of co-present users from different groups, per place, in one slot (docs/ODD.md 4.4).
+        """Pairs of co-present users from different groups, per place, in one slot (docs/ODD.md 7.5).
 
         Args:
             users: [P, 3] users per place and group (worker, resident, maker), simulated units.

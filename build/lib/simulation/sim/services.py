@@ -1,4 +1,4 @@
-"""Residents' needs and their visits to points of contact (docs/ODD.md 4.2).
+"""Residents' needs and their visits to points of contact (docs/ODD.md 7.2).
 
 Functions over the residents' columns (:class:`Residents`), called by the model each day and slot:
 

@@ -1,4 +1,4 @@
-"""Workers' daily choice of a work place (docs/ODD.md 4.1): office, home or a third place with desks.
+"""Workers' daily choice of a work place (docs/ODD.md 7.1): office, home or a third place with desks.
 
 Functions over the workers' columns (:class:`Workers`), called by the model each weekday:
 

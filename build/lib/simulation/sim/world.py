@@ -21,7 +21,7 @@ from simulation.sim.travel import TravelMatrices
 
 @dataclass(frozen=True)
 class Keys:
-    """Keys of the counter-based random channels and the ids of the non-place alternatives (docs/ODD.md 7)."""
+    """Keys of the counter-based random channels and the ids of the non-place alternatives (docs/ODD.md 6.4)."""
 
     work: np.uint64
     service: np.uint64

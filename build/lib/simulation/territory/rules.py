@@ -18,7 +18,7 @@ column) and are the fields of :class:`PlaceRules`:
    no capacity of its own (the sharing clause may open it to other activities).
 6. *Primary school*: zones with at least ``school_adults`` (400) adults; public, ``Mon Tue Thu Fri AM PM;
    Wed AM``, no capacity (a building the sharing clause can open after hours).
-7. *Coworking*: 2 in the centre (20 desks each, close to the 22-desk average of rural spaces, MODEL.md 1) and
+7. *Coworking*: 2 in the centre (20 desks each, close to the 22-desk average of rural spaces, docs/ODD.md 1) and
    1 in each urban zone with at least ``coworking_adults`` (5,000) adults (12 desks); private,
    ``Mon-Fri AM PM``, prices blank (the policy defaults).
 8. *Fab lab*: one in the centre; association, 12 workshop seats, ``Wed PM EV; Thu EV; Sat AM PM``.

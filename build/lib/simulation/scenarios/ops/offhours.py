@@ -1,4 +1,4 @@
-"""``open_offhours``: the sharing clause (docs/ODD.md 4.8) adds activities to public buildings in their closed slots.
+"""``open_offhours``: the sharing clause (docs/ODD.md 7.9) adds activities to public buildings in their closed slots.
 
 Keys: ``select`` (required), ``activities`` ({activity: {timetable, capacity}}, required). The slots added are
 ``timetable & ~opening``; they go to ``offhours`` and to ``opening_<activity>``; the activity's capacity column

@@ -176,7 +176,7 @@ def _check_unique(rows: list[tuple[int, dict[str, str]]], path: str | Path, col:
 # zones.csv
 # --------------------------------------------------------------------------------------------------
 def read_zones_csv(path: str | Path) -> pd.DataFrame:
-    """Read a ``zones.csv`` (MODEL.md 6): ``zone_id, x_km, y_km, population, kind`` and optional
+    """Read a ``zones.csv`` (docs/ODD.md 6): ``zone_id, x_km, y_km, population, kind`` and optional
     ``jobs, car_share, name, area_km2``.
 
     ``population`` is the number of adults. Blank optional values become NaN (``name``: the zone id).
@@ -207,7 +207,7 @@ def read_zones_csv(path: str | Path) -> pd.DataFrame:
 
 
 def read_places_csv(path: str | Path, zones: pd.DataFrame, provider_ids: Iterable[str]) -> pd.DataFrame:
-    """Read a ``places.csv`` (MODEL.md 6, docs/INTERFACES.md).
+    """Read a ``places.csv`` (docs/ODD.md 6, docs/INTERFACES.md).
 
     Required: ``place_id, zone_id, name, origin, operator, area_m2, desks, counters, workshop_seats,
     opening``; optional: ``opening_work, opening_mediation, opening_workshop, providers, price_day_eur,
