@@ -81,10 +81,13 @@ def clean_stale(folder: Path | str, name: str | None = None) -> list[Path]:
         return removed
     for entry in entries:
         if entry.name.startswith(".") and entry.name.endswith(TMP_SUFFIX) and is_stale(entry, name):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+            try:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink(missing_ok=True)
+            except OSError:  # a read-only parent, another user's file: left, it harms nothing
+                continue
             removed.append(entry)
     return removed
 

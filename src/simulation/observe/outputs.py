@@ -175,11 +175,11 @@ def write_run(result: RunResult, cfg: SimConfig, folder: Path | str) -> Path:
     if folder.exists() and not folder.is_dir():
         raise InputFileError(str(folder), "the output folder is a file; expected a folder (output.dir)")
     exists = folder.is_dir()
-    if exists:
-        clean_stale(folder)  # temporaries of a killed earlier write into this folder
-    else:
+    if not exists:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(folder.parent, folder.name)
+    clean_stale(folder.parent, folder.name)  # temporary folders of a killed earlier write, beside the folder
+    if exists:
+        clean_stale(folder)  # and inside it
     # beside the folder when it is new (renamed into place in one step), inside it when it exists (so that a
     # writable folder under a read-only parent can be written)
     tmp = temp_folder(folder, inside=exists)
