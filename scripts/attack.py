@@ -299,6 +299,14 @@ def _(ctx: Ctx) -> Verdict:
     return refused(ctx.lieux(*SMALL, f"output.dir={resources.data_dir('')}"), "data/")
 
 
+@case("1.6", "output.dir = a symbolic link to the inputs' folder", "2, names the input")
+def _(ctx: Ctx) -> Verdict:
+    zones, places = ctx.inputs("linked")
+    link = ctx.path("link_to_inputs")
+    link.symlink_to(zones.parent, target_is_directory=True)
+    return refused(ctx.lieux(*files_args(zones, places), f"output.dir={link}"), "input file")
+
+
 # 2. An experiment silently reuses runs made with another configuration -----------------------------------
 @case("2.1", "experiment again into its folder with weeks=4 (no resume)", "2, folder already holds one")
 def _(ctx: Ctx) -> Verdict:
@@ -366,6 +374,21 @@ def _(ctx: Ctx) -> Verdict:
     return refused(ctx.lieux(f"resume={exp}", "population.sample_rate=0.5"), "population.sample_rate")
 
 
+@case("3.4", "Ctrl-C during a plain run", "130; the folder has no summary.json")
+def _(ctx: Ctx) -> Verdict:
+    folder = ctx.path("interrupted")
+    p = ctx.popen(*SMALL, "population.sample_rate=0.5", "weeks=8", f"output.dir={folder}")
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline and p.poll() is None and not (folder / ".hydra").exists():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=TIMEOUT)
+    line = next((x for x in err.splitlines() if "interrupted" in x), err[-200:])
+    ok = p.returncode == 130 and not (folder / "summary.json").exists() and "Traceback" not in err
+    return ok, f"{p.returncode}: {line}"
+
+
 # 4. NaN and infinity pass validation -------------------------------------------------------------------
 for _id, _override, _key in [
     ("4.1", "behaviour.work.asc_office=nan", "behaviour.work.asc_office"),
@@ -385,11 +408,9 @@ for _id, _value in [("4.6", ".nan"), ("4.7", ".inf"), ("4.8", "-.inf")]:
     @case(_id, f"a scenario's set to {_value}", "2, names the key in the scenario")
     def _(ctx: Ctx, v: str = _value) -> Verdict:
         name = "set_" + re.sub(r"\W", "", v)
-        args = ctx.scenario(
-            name, f"name: {name}\ninterventions:\n  - op: set\n    values:\n      travel.detour: {v}\n"
-        )
-        r = ctx.lieux(*SMALL, *args, f"output.dir={ctx.path(name)}")
-        return refused(r, "scenario.interventions[0]", "travel.detour")
+        text = f"name: {name}\ninterventions:\n  - op: set\n    values:\n      economics.overhead_eur_year: {v}\n"
+        r = ctx.lieux(*SMALL, *ctx.scenario(name, text), f"output.dir={ctx.path(name)}")
+        return refused(r, "scenario.interventions[0].values.economics.overhead_eur_year", "finite")
 
 
 # 5. Tracebacks instead of one line and status 2 ------------------------------------------------------
@@ -518,6 +539,12 @@ def _(ctx: Ctx) -> Verdict:
     return refused(r, "GB", "run.max_memory_gb")
 
 
+@case("7.3", "weeks=1000000", "2 at once: the slot records do not fit")
+def _(ctx: Ctx) -> Verdict:
+    r = ctx.lieux(*SMALL, "weeks=1000000", f"output.dir={ctx.path('long')}")
+    return all_of(refused(r, "GB", "weeks"), check(r.seconds < 60, f"{r.seconds:.0f} s"))
+
+
 # 8. Keys silently ignored -----------------------------------------------------------------------------------
 @case("8.1", "territory.zones=<path> without territory=files", "2, names territory.zones")
 def _(ctx: Ctx) -> Verdict:
@@ -584,6 +611,18 @@ def _(ctx: Ctx) -> Verdict:
         check((folder / "summary.json").is_file(), "summary.json"),
         check(not any(folder.glob(".previous*")), "nothing set aside left"),
     )
+
+
+@case("9.4", "a sweep (-m) again into a folder of finished jobs", "2; the jobs kept")
+def _(ctx: Ctx) -> Verdict:
+    root = ctx.path("sweep")
+    first = ctx.lieux("-m", *SMALL, "seed=0,1", f"output.dir={root}")
+    if first.status != 0:
+        return False, "set-up sweep failed: " + _shown(first)
+    before = sorted(p.read_bytes() for p in root.glob("*/summary.json"))
+    r = ctx.lieux("-m", *SMALL, "seed=2,3", f"output.dir={root}")
+    after = sorted(p.read_bytes() for p in root.glob("*/summary.json"))
+    return all_of(refused(r, "finished runs"), check(before == after and len(after) == 2, "jobs kept"))
 
 
 # 10. Lesser ---------------------------------------------------------------------------------------------------
@@ -706,6 +745,49 @@ def _(ctx: Ctx) -> Verdict:
     finally:
         out.chmod(0o755)
     return all_of(refused(r, "cannot write"), check(not (out / "runs").exists(), "no job run"))
+
+
+@case("W.4", "the same run twice (same seed)", "identical outputs (runtime aside)")
+def _(ctx: Ctx) -> Verdict:
+    a, b = ctx.path("det_a"), ctx.path("det_b")
+    ra = ctx.lieux(*SMALL, "seed=3", f"output.dir={a}")
+    rb = ctx.lieux(*SMALL, "seed=3", f"output.dir={b}")
+    if ra.status or rb.status:
+        return False, _shown(ra if ra.status else rb)
+    sa, sb = (json.loads((f / "summary.json").read_text()) for f in (a, b))
+    sa.pop("runtime_s", None), sb.pop("runtime_s", None)
+    same = [
+        f
+        for f in ("slots.parquet", "places.csv", "zones.csv", "periods.csv", "providers.csv")
+        if (a / f).read_bytes() == (b / f).read_bytes()
+    ]
+    return all_of(
+        check(sa == sb, "summary.json equal"), check(len(same) == 5, f"{len(same)} of 5 tables identical")
+    )
+
+
+@case("W.5", "the fuzz tests (Hypothesis)", "pass, under 60 s")
+def _(ctx: Ctx) -> Verdict:
+    start = time.perf_counter()
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(REPO / "tests" / "test_fuzz.py"),
+        ],
+        cwd=REPO,
+        env=ctx.env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    seconds = time.perf_counter() - start
+    last = (p.stdout.strip().splitlines() or ["(no output)"])[-1]
+    return p.returncode == 0 and seconds < 60, f"{p.returncode}: {last} ({seconds:.0f} s wall)"
 
 
 @case("W.3", "README: 'What the tool promises'", "a section naming the tests")
