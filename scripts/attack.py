@@ -625,6 +625,22 @@ def _(ctx: Ctx) -> Verdict:
     return all_of(refused(r, "finished runs"), check(before == after and len(after) == 2, "jobs kept"))
 
 
+@case("9.5", "a second run into a folder a running run writes", "2, another run is writing there")
+def _(ctx: Ctx) -> Verdict:
+    folder = ctx.path("busy")
+    p = ctx.popen("territory=synthetic", "warmup_weeks=1", "weeks=150", f"output.dir={folder}")
+    try:
+        deadline = time.time() + TIMEOUT
+        while time.time() < deadline and p.poll() is None and not (folder / ".lieux.lock").exists():
+            time.sleep(0.05)
+        r = ctx.lieux(*SMALL, "seed=4", f"output.dir={folder}")
+        first_running = p.poll() is None
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=TIMEOUT)
+    return all_of(refused(r, "another run"), check(first_running, "while the first was running"))
+
+
 # 10. Lesser ---------------------------------------------------------------------------------------------------
 @case("10.1", "hidden temporaries left by a kill -9", "cleaned by the next run; a live one kept")
 def _(ctx: Ctx) -> Verdict:

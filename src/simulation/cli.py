@@ -155,10 +155,14 @@ def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     if sim_cfg.experiment.name:
         return experiments.run_experiment_job(sim_cfg, folder, scenario_choice=choice)
     guard.check_run(folder, sim_cfg)  # never where the inputs are; a finished run only with output.overwrite
-    start = time.perf_counter()
-    result = model.run(sim_cfg, progress=sim_cfg.output.progress)
-    result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
-    folder = write_run(result, sim_cfg, folder)
+    try:
+        start = time.perf_counter()
+        result = model.run(sim_cfg, progress=sim_cfg.output.progress)
+        result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
+        folder = write_run(result, sim_cfg, folder)
+    finally:
+        if not HydraConfig.initialized():  # under Hydra, released after the job (_hydra_app) or at exit
+            guard.unlock_folder(folder)
     summary = summary_dict(result, sim_cfg)
     print(kpi_table(summary))
     print(f"outputs: {folder}")
@@ -188,6 +192,7 @@ def _remove_unfinished_hydra_folder() -> None:
             handler.close()
     log_file.unlink(missing_ok=True)
     restore_previous(folder)  # a result set aside for output.overwrite=true comes back
+    guard.unlock_folder(folder)
     try:
         folder.rmdir()
     except OSError:
@@ -210,6 +215,8 @@ def _hydra_app(cfg: DictConfig) -> dict[str, Any] | None:
         print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
         _remove_unfinished_hydra_folder()
         return None
+    finally:
+        guard.unlock_folder(HydraConfig.get().runtime.output_dir)
 
 
 def _available(group: str) -> list[str]:

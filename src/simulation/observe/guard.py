@@ -11,7 +11,10 @@ called from Python):
   fail at its end after hours of simulation);
 * a folder holding a finished run (``summary.json``) is run again only with ``output.overwrite=true``; the old
   result is then moved aside first (:func:`simulation.observe.outputs.set_aside`), so that a run killed midway
-  leaves a folder that looks unfinished, not the old results under the new configuration.
+  leaves a folder that looks unfinished, not the old results under the new configuration;
+* one run at a time writes into a folder: a run takes the folder's lock file (``.lieux.lock``, holding its host
+  and process id, :func:`lock_folder`) and refuses a folder locked by a process still running; a lock left by a
+  killed process of this host is taken over.
 
 Experiments check their results folder the same way; the experiment's own rules (same configuration to
 resume, :mod:`simulation.experiments.fingerprint`) are checked by its callback.
@@ -19,7 +22,9 @@ resume, :mod:`simulation.experiments.fingerprint`) are checked by its callback.
 
 from __future__ import annotations
 
+import atexit
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -28,7 +33,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from simulation import resources
-from simulation.core.atomic import TMP_SUFFIX, temp_prefix
+from simulation.core.atomic import TMP_SUFFIX, _alive, _host, temp_prefix
 from simulation.core.config import SimConfig, to_config
 from simulation.core.errors import Abort, UserError, os_error
 from simulation.observe.outputs import is_finished, set_aside
@@ -130,9 +135,83 @@ def check_rerun(folder: Path | str, overwrite: bool) -> None:
     set_aside(folder)
 
 
+LOCK = ".lieux.lock"
+_held: set[Path] = set()  # the folders this process has locked
+
+
+def _owner() -> str:
+    return f"{_host()}-{os.getpid()}"
+
+
+def lock_folder(folder: Path | str) -> Path:
+    """Take the lock of a run folder (creating the folder): one run at a time writes into it.
+
+    The lock is the file ``<folder>/.lieux.lock`` holding ``<host>-<pid>``, created exclusively; it is released by
+    :func:`unlock_folder` (and at the exit of the process). Taking a lock this process holds does nothing; a lock
+    of a process of this host that is gone (``kill -9``) is taken over.
+
+    Raises:
+        UserError: another run, still running (or on another host), holds the lock.
+    """
+    folder = _real(folder)
+    if folder in _held:
+        return folder / LOCK
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = path.read_text(encoding="utf-8").strip()
+            except OSError:  # released meanwhile
+                continue
+            m = re.fullmatch(r"(?P<host>[A-Za-z0-9_]+)-(?P<pid>\d+)", owner)
+            if m is None or (m["host"] == _host() and not _alive(int(m["pid"]))):
+                path.unlink(missing_ok=True)  # left by a killed run (or garbled): take it over
+                continue
+            raise UserError(
+                f"{folder} is being written by another run (process {m['pid']} on {m['host']}, {path}); wait for "
+                f"it to end or choose another output.dir (delete {LOCK} if no run is writing there)"
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(_owner() + "\n")
+        if not _held:
+            atexit.register(_release_all)
+        _held.add(folder)
+        return path
+    raise UserError(
+        f"{folder}: cannot take the lock {path} (it keeps changing); is another run starting there?"
+    )
+
+
+def unlock_folder(folder: Path | str) -> None:
+    """Release the lock :func:`lock_folder` took (only if this process holds it)."""
+    folder = _real(folder)
+    if folder not in _held:
+        return
+    _held.discard(folder)
+    path = folder / LOCK
+    try:
+        if path.read_text(encoding="utf-8").strip() == _owner():
+            path.unlink()
+    except OSError:
+        pass
+
+
+def _release_all() -> None:
+    for folder in list(_held):
+        unlock_folder(folder)
+
+
 def check_run(folder: Path | str, cfg: SimConfig) -> None:
-    """All the checks of a plain run's folder (:func:`check_output_folder`, then :func:`check_rerun`)."""
+    """All the checks of a plain run's folder (:func:`check_output_folder`, a finished run refused without
+    ``output.overwrite``), then its lock (:func:`lock_folder`), then the old result set aside
+    (:func:`check_rerun`)."""
     check_output_folder(folder, cfg.territory)
+    if is_finished(folder) and not cfg.output.overwrite:
+        check_rerun(folder, False)  # refuses
+    lock_folder(folder)
     check_rerun(folder, cfg.output.overwrite)
 
 
