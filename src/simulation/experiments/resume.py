@@ -2,9 +2,10 @@
 
 ``lieux resume=<folder>`` alone runs the experiment again with the overrides of its first command (recorded in
 ``experiment.yaml``: ``overrides`` and ``hydra_overrides``); overrides given with it come after the recorded
-ones and replace those of the same key (a launcher given on the command line replaces the recorded launcher
-and its settings). :func:`resume_argv` rewrites the command line before Hydra reads it; :func:`resume_hint` is
-the command printed after an interruption, from the same record.
+ones and replace those of the same key (another launcher, ``hydra/launcher=...``, replaces the recorded launcher
+and its settings; a launcher setting alone replaces only that setting). :func:`resume_argv` rewrites the
+command line before Hydra reads it; :func:`resume_hint` is the command printed after an interruption, from the
+same record.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ def resume_argv(argv: list[str]) -> list[str]:
         )
     record = read_experiment_file(path)
     given = {k for k in (override_key(a) for a in argv) if k is not None}
-    launcher_given = any(_launcher(k) for k in given)
+    # another launcher replaces the recorded one and its settings; a setting alone (hydra.launcher.n_jobs=4)
+    # replaces only that setting of the recorded launcher
+    launcher_given = "hydra/launcher" in given
     recorded = [str(o) for o in record.get("overrides", []) or []]
     name = (record.get("experiment") or {}).get("name")
     if name and not any(override_key(o) == "experiment" for o in recorded):
