@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import OmegaConf
 
 from simulation.core.config import ScenarioConfig, SimConfig
+from simulation.core.errors import ConfigError
 from simulation.scenarios.base import OPS, Operation, ScenarioState, register
 from simulation.scenarios.ops.add_places import AddPlaces
 from simulation.scenarios.ops.close import Close
@@ -50,6 +51,7 @@ __all__ = [
     "SiteSpec",
     "ZoneSelector",
     "apply_scenario",
+    "check_scenario_file",
     "initial_state",
     "parse_interventions",
     "register",
@@ -57,6 +59,26 @@ __all__ = [
     "select_zones",
     "solve_site",
 ]
+
+
+def check_scenario_file(choice: str | None, scenario: ScenarioConfig) -> None:
+    """Refuse a scenario file that names no scenario (an empty file would run as the baseline, so labelled).
+
+    Args:
+        choice: the scenario file Hydra composed (``scenario=<choice>``), None outside Hydra.
+        scenario: the composed scenario.
+
+    Raises:
+        ConfigError: the file ``<choice>.yaml`` left the default name ``baseline``.
+    """
+    if choice is None or choice == scenario.name or scenario.name != ScenarioConfig.name:
+        return
+    what = "is empty" if not scenario.interventions and not scenario.description else "gives no name"
+    raise ConfigError(
+        "scenario.name",
+        f"the scenario file {choice}.yaml {what}; expected 'name: {choice}', a description and its interventions "
+        "(it would run as the baseline, labelled 'baseline')",
+    )
 
 
 def parse_interventions(
