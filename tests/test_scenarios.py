@@ -787,6 +787,8 @@ LIBRARY = [
     "open_public_buildings",
     "multiplexed_hubs",
     "wider_mesh",
+    "mediation_hubs_optimised",
+    "coworking_network_optimised",
 ]
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from hydra.types import RunMode
@@ -48,10 +49,14 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from simulation import experiments, resources
+from simulation.core import failures
 from simulation.core.config import SimConfig, register_configs, to_config
-from simulation.core.errors import ConfigError, UserError
+from simulation.core.errors import Abort, ConfigError, UserError
+from simulation.experiments.resume import resume_argv, resume_hint
+from simulation.observe import guard
 from simulation.observe.console import kpi_table
-from simulation.observe.outputs import SUMMARY, summary_dict, write_run
+from simulation.observe.outputs import SUMMARY, restore_previous, summary_dict, write_run
+from simulation.scenarios import check_scenario_file
 from simulation.sim import model
 
 PROG = "lieux"
@@ -80,8 +85,9 @@ def _or_default(value: Any, default: Any) -> Any:
 if not OmegaConf.has_resolver("or_default"):
     OmegaConf.register_new_resolver("or_default", _or_default)
 
-# Messages of the jobs that failed on bad input (a sweep runs its other jobs; main() then exits 2).
-_failures: list[str] = []
+# Messages and exit statuses of the jobs that failed (a sweep runs its other jobs; main() then exits 2 when
+# one had bad input, else 1).
+_failures: list[tuple[str, int]] = []
 # Whether the user asked for full tracebacks (HYDRA_FULL_ERROR=1 set before main() sets it for itself).
 _full_error = False
 
@@ -143,14 +149,20 @@ def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
     quiet_mesa()
     sim_cfg = to_config(_plain(cfg))
     folder = output_folder(sim_cfg)
+    hc = HydraConfig.get() if HydraConfig.initialized() else None
+    choice = hc.runtime.choices.get("scenario") if hc is not None else None
+    check_scenario_file(choice, sim_cfg.scenario)  # an empty file would run as the baseline
     if sim_cfg.experiment.name:
-        hc = HydraConfig.get() if HydraConfig.initialized() else None
-        choice = hc.runtime.choices.get("scenario") if hc is not None else None
         return experiments.run_experiment_job(sim_cfg, folder, scenario_choice=choice)
-    start = time.perf_counter()
-    result = model.run(sim_cfg, progress=sim_cfg.output.progress)
-    result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
-    folder = write_run(result, sim_cfg, folder)
+    guard.check_run(folder, sim_cfg)  # never where the inputs are; a finished run only with output.overwrite
+    try:
+        start = time.perf_counter()
+        result = model.run(sim_cfg, progress=sim_cfg.output.progress)
+        result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
+        folder = write_run(result, sim_cfg, folder)
+    finally:
+        if not HydraConfig.initialized():  # under Hydra, released after the job (_hydra_app) or at exit
+            guard.unlock_folder(folder)
     summary = summary_dict(result, sim_cfg)
     print(kpi_table(summary))
     print(f"outputs: {folder}")
@@ -179,6 +191,8 @@ def _remove_unfinished_hydra_folder() -> None:
         if isinstance(handler, logging.FileHandler) and Path(handler.baseFilename) == log_file.absolute():
             handler.close()
     log_file.unlink(missing_ok=True)
+    restore_previous(folder)  # a result set aside for output.overwrite=true comes back
+    guard.unlock_folder(folder)
     try:
         folder.rmdir()
     except OSError:
@@ -189,17 +203,20 @@ def _remove_unfinished_hydra_folder() -> None:
 def _hydra_app(cfg: DictConfig) -> dict[str, Any] | None:
     try:
         return run_job(cfg)
-    except UserError as exc:
-        if _full_error:
+    except Exception as exc:
+        described = failures.describe(exc)  # bad input (2) or a failure of the machine (1); else a bug
+        if _full_error or described is None:
             raise
-        message = _one_line(str(exc))
+        message, status = described
         hc = HydraConfig.get()
         if hc.mode == RunMode.MULTIRUN:
             message = f"job {hc.job.num} ({' '.join(hc.overrides.task)}): {message}"
-        _failures.append(message)
+        _failures.append((message, status))
         print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
         _remove_unfinished_hydra_folder()
         return None
+    finally:
+        guard.unlock_folder(HydraConfig.get().runtime.output_dir)
 
 
 def _available(group: str) -> list[str]:
@@ -243,9 +260,9 @@ def hydra_error_message(exc: BaseException) -> str:
     return _one_line(str(exc))
 
 
-def _fail(message: str) -> NoReturn:
+def _fail(message: str, status: int = EXIT_USAGE) -> NoReturn:
     print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
-    sys.exit(EXIT_USAGE)
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -269,27 +286,30 @@ def main(argv: list[str] | None = None) -> None:
                 f"configuration folder not found: {CONFIG_DIR / 'config.yaml'}; the installation is "
                 "incomplete (reinstall lieux-partages: pip install -e . in a clone, or pip install <wheel>)"
             )
+        sys.argv = [sys.argv[0], *resume_argv(sys.argv[1:])]  # resume=<folder>: its recorded overrides first
         _hydra_app()
-    except (UserError, HydraException, OmegaConfBaseException) as exc:
+    except (HydraException, OmegaConfBaseException) as exc:
         if user_full_error:
             raise
-        _fail(_one_line(str(exc)) if isinstance(exc, UserError) else hydra_error_message(exc))
-    except experiments.ExperimentAbort as exc:
-        _fail(_one_line(str(exc)))
+        if isinstance(exc.__cause__, yaml.YAMLError):  # a configuration file Hydra could not read
+            _fail(failures.yaml_message(exc.__cause__))
+        _fail(hydra_error_message(exc))
+    except (Exception, Abort) as exc:  # bad input (status 2) or a failure of the machine (status 1)
+        described = failures.describe(exc)
+        if user_full_error or described is None:
+            raise
+        _fail(*described)
     except KeyboardInterrupt:
         folder = experiments.state.current_folder
         if folder is not None:
-            name = experiments.state.current_name
-            print(
-                f"{PROG}: interrupted; finish with: lieux experiment={name} resume={folder}", file=sys.stderr
-            )
+            print(f"{PROG}: interrupted; finish with: {resume_hint(folder)}", file=sys.stderr)
         else:
             print(
                 f"{PROG}: interrupted (the run folder has no summary.json: it is unfinished)", file=sys.stderr
             )
         sys.exit(130)
     if _failures:
-        sys.exit(EXIT_USAGE)
+        sys.exit(EXIT_USAGE if any(status == EXIT_USAGE for _, status in _failures) else 1)
     status = experiments.state.last_status
     if status is not None and status.missing:
         print(f"{PROG}: {status.line}", file=sys.stderr)

@@ -41,6 +41,7 @@ SUBSIDY_RULES = ("none", "per_site", "deficit")
 TERRITORY_KINDS = ("synthetic", "nievre", "files", "france")
 FRANCE_SERVICES_YEARS = (2020, 2024)
 PAIRINGS = ("paired", "independent")
+MAX_SYNTHETIC_CELLS = 100_000  # zones of a synthetic grid: 110 bytes x zones² would be 1.1 TB
 NESTINGS = ("remote", "away")
 METHODS = ("compare", "morris")
 
@@ -100,7 +101,7 @@ class SyntheticConfig:
 
     size_km: float = param(40.0, "side of the square territory", "km", "a small French intercommunality", lo=0, lo_open=True)
     cell_km: float = param(4.0, "side of a grid cell (one zone per cell)", "km", "", lo=0, lo_open=True)
-    adults: int = param(40_000, "adults in the territory", "", "a small sub-prefecture area", lo=1, integer=True)
+    adults: int = param(40_000, "adults in the territory", "", "a small sub-prefecture area", lo=1, hi=10**9, integer=True)
     clark_gradient_per_km: float = param(0.5, "Clark density gradient b in D(r) = D0 exp(-b r)", "1/km", "Clark 1951 order of magnitude", lo=0)
     n_secondary_towns: int = param(3, "secondary towns (poles)", "count", "", lo=0, integer=True)
     secondary_weight: float = param(0.25, "peak density of a secondary town relative to the main town", "ratio", "", lo=0, hi=1)
@@ -339,6 +340,14 @@ class OutputConfig:
     dir: str | None = param(None, "run folder (None: Hydra's run/sweep folder)", "path", "CLI")
     slots: bool = param(True, "write slots.parquet (the largest file)", "flag", "CLI")
     progress: bool | None = param(None, "progress bar (None: only when stderr is a terminal)", "flag", "CLI")
+    overwrite: bool = param(False, "run again into a folder holding a finished run or experiment (the old result is moved aside first)", "flag", "CLI")
+
+
+@dataclass
+class RunConfig:
+    """Limits of one run on this machine (not part of the model: they never change a result)."""
+
+    max_memory_gb: float | None = param(None, "refuse a run whose estimated memory exceeds this (null: 80 % of the memory available when it starts)", "GB", "simulation.sim.sizing", lo=0, lo_open=True)
 
 
 @dataclass
@@ -358,6 +367,7 @@ class SimConfig:
     economics: EconomicsConfig = field(default_factory=EconomicsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    run: RunConfig = field(default_factory=RunConfig)
     seeds: int = param(1, "seed replicates of an experiment (seeds 0..seeds-1 per scenario)", "count", "experiment", lo=1, integer=True)
     resume: str | None = param(None, "results folder of an interrupted experiment to complete", "path", "experiment")
 
@@ -517,8 +527,16 @@ def validate(cfg: SimConfig) -> None:
             "territory.departements or territory.communes (one of them, not both) with territory=france",
         )
     _check(t.france_services in FRANCE_SERVICES_YEARS, "territory.france_services", t.france_services, "one of 2020, 2024 (the committed lists)")
+    check_territory_keys(t)
+    if cfg.resume and not cfg.experiment.name:
+        raise ConfigError("resume", f"got {cfg.resume!r} without an experiment; resume is the results folder of an experiment (lieux resume=<folder> reads which one it is)")
     s = t.synthetic
     _check(s.cell_km <= s.size_km, "territory.synthetic.cell_km", s.cell_km, f"a number > 0 and <= {s.size_km}")
+    # the zone-to-zone matrices grow with the square of the cells: past this, no machine runs it (the size guard,
+    # simulation.sim.sizing, refuses smaller grids that do not fit this one)
+    cells = round(s.size_km / s.cell_km) ** 2
+    min_cell = s.size_km / math.sqrt(MAX_SYNTHETIC_CELLS)
+    _check(cells <= MAX_SYNTHETIC_CELLS, "territory.synthetic.cell_km", s.cell_km, f"a number >= {min_cell:.3g} (at most {MAX_SYNTHETIC_CELLS:,} cells in the {s.size_km:g} km square; memory grows with the square of the cells)")
 
     sv = cfg.behaviour.service
     _check("other" in sv.asc_kind, "behaviour.service.asc_kind", sorted(sv.asc_kind), "a map with an 'other' entry")
@@ -538,6 +556,26 @@ def validate(cfg: SimConfig) -> None:
 
     e = cfg.economics
     _check(set(e.slot_hours) == {"AM", "PM", "EV"}, "economics.slot_hours", sorted(e.slot_hours), "exactly AM, PM, EV")
+
+
+def check_territory_keys(t: TerritoryConfig) -> None:
+    """Refuse the keys of one territory kind given with another (they would be silently ignored).
+
+    ``territory.zones`` / ``territory.places`` belong to ``files``; ``territory.departements``, ``communes`` and
+    ``france_services`` to ``france``; ``territory.synthetic.*`` to ``synthetic``.
+    """
+    owner = {"zones": "files", "places": "files", "departements": "france", "communes": "france"}
+    for key, kind in owner.items():
+        value = getattr(t, key)
+        if value and t.kind != kind:
+            raise _fail(f"territory.{key}", value, f"no value with territory.kind={t.kind} (it belongs to territory={kind}: add territory={kind})")
+    if t.kind != "france" and t.france_services != TerritoryConfig.france_services:
+        raise _fail("territory.france_services", t.france_services, f"no value with territory.kind={t.kind} (it belongs to territory=france)")
+    if t.kind != "synthetic":
+        default = SyntheticConfig()
+        for f in fields(SyntheticConfig):
+            if getattr(t.synthetic, f.name) != getattr(default, f.name):
+                raise _fail(f"territory.synthetic.{f.name}", getattr(t.synthetic, f.name), f"no value with territory.kind={t.kind} (it belongs to territory=synthetic: add territory=synthetic)")
 
 
 def validate_experiment(cfg: SimConfig) -> None:

@@ -33,12 +33,13 @@ from simulation.experiments.folders import (
     SCREENING_CSV,
     collect_runs,
     expected_jobs,
+    finished_job_names,
+    read_summary,
     update_experiment_file,
     write_csv,
 )
 from simulation.experiments.stats import compare, variance_reduction
 from simulation.observe.metrics import KPI_NAMES, MAIN_KPIS
-from simulation.observe.outputs import is_finished
 
 SCREENING_TOP = 5  # parameters printed per KPI after a Morris screening
 PRINTED_KPIS = 4  # KPI columns of the printed comparison table
@@ -173,8 +174,7 @@ def print_status(status: SweepStatus, exp: ExperimentConfig, out: Any = None) ->
     for message in status.messages:
         print(message, file=out)
     print(
-        f"{status.line}"
-        + (f" (resume: lieux experiment={exp.name} resume={status.folder})" if status.missing else ""),
+        f"{status.line}" + (f" (resume: lieux resume={status.folder})" if status.missing else ""),
         file=out,
     )
     print(f"results: {status.folder}", file=out)
@@ -207,11 +207,18 @@ def aggregate(folder: Path | str, cfg: SimConfig, report: bool = True, out: Any 
     for tmp in (folder / RUNS).glob(".*.tmp") if (folder / RUNS).is_dir() else []:
         shutil.rmtree(tmp, ignore_errors=True)
     expected = expected_jobs(cfg)
-    missing = [name for name in expected if not is_finished(folder / RUNS / name)]
-    runs = collect_runs(folder, exp)
+    # a job is complete when its summary reads; a corrupt one counts as missing (its job says why)
+    missing = [name for name in expected if read_summary(folder / RUNS / name) is None]
+    runs = collect_runs(folder, exp, names=[n for n in expected if n not in missing])
     status = SweepStatus(
         folder=folder, expected=len(expected), complete=len(expected) - len(missing), missing=missing
     )
+    others = sorted(set(finished_job_names(folder)) - set(expected))
+    if others:  # e.g. jobs of a larger grid run earlier in this folder: never mixed in
+        shown = ", ".join(others[:5]) + ("..." if len(others) > 5 else "")
+        status.messages.append(
+            f"{len(others)} finished runs in {RUNS}/ are not jobs of this experiment, not read: {shown}"
+        )
     status.runs = runs
     write_csv(runs, folder / RUNS_CSV)
     updates: dict[str, Any] = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from simulation.core.atomic import write_atomic, write_text_atomic
 from simulation.core.config import ExperimentConfig, SimConfig
 from simulation.core.errors import InputFileError
 from simulation.experiments import screening
@@ -148,6 +149,11 @@ def _job_folders(folder: Path) -> Iterator[tuple[Path, bool]]:
             yield run, is_finished(run)
 
 
+def finished_job_names(folder: Path | str) -> list[str]:
+    """The names of the job folders under ``folder/runs/`` that hold a finished run."""
+    return [run.name for run, finished in _job_folders(Path(folder)) if finished]
+
+
 def unfinished_jobs(folder: Path | str) -> list[str]:
     """The names of the job folders under ``folder/runs/`` without a finished run (unfinished or killed jobs).
 
@@ -167,12 +173,23 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def collect_runs(folder: Path | str, exp: ExperimentConfig | None = None) -> pd.DataFrame:
+def read_summary(run: Path | str) -> dict[str, Any] | None:
+    """The summary of a finished run folder, None when it is missing or not a readable JSON object."""
+    try:
+        return _read_json(Path(run) / SUMMARY)
+    except InputFileError:
+        return None
+
+
+def collect_runs(
+    folder: Path | str, exp: ExperimentConfig | None = None, names: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One row per finished run under ``folder/runs/`` (unfinished and hidden temporary folders are skipped).
 
     Args:
         folder: the results folder.
         exp: the experiment (for the ``overrides`` column; default: the one in each run's config).
+        names: read only these job folders (the experiment's expected jobs); default: every one.
 
     Returns:
         The table of ``runs.csv``: columns :data:`RUN_COLUMNS`, then :data:`~simulation.observe.metrics.KPI_NAMES`,
@@ -185,8 +202,9 @@ def collect_runs(folder: Path | str, exp: ExperimentConfig | None = None) -> pd.
     folder = Path(folder)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     rows: list[dict[str, Any]] = []
+    wanted = None if names is None else set(names)
     for run, finished in _job_folders(folder):
-        if not finished:
+        if not finished or (wanted is not None and run.name not in wanted):
             continue
         summary = _read_json(run / SUMMARY)
         config_path = run / CONFIG
@@ -252,14 +270,9 @@ def update_experiment_file(folder: Path | str, updates: dict[str, Any]) -> Path:
     path = Path(folder) / EXPERIMENT_FILE
     data = read_experiment_file(folder)
     data.update(jsonable(updates))
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """Write a table atomically (a temporary file renamed), so that a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    df.to_csv(tmp, index=False)
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: df.to_csv(tmp, index=False))

@@ -34,7 +34,7 @@ imports it when a job runs). Aggregation is :func:`simulation.experiments.aggreg
 
 from __future__ import annotations
 
-import json
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -48,9 +48,10 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from simulation import resources
+from simulation.core import failures
 from simulation.core.config import ExperimentConfig, SimConfig, to_config
-from simulation.core.errors import ConfigError, UserError
-from simulation.experiments import screening
+from simulation.core.errors import Abort, ConfigError, InputFileError, UserError
+from simulation.experiments import fingerprint, screening
 from simulation.experiments.aggregation import SweepStatus, aggregate
 from simulation.experiments.folders import (
     EXPERIMENT_FILE,
@@ -60,6 +61,7 @@ from simulation.experiments.folders import (
     n_morris_samples,
     override_value,
     read_experiment_file,
+    read_summary,
     scenario_list,
     select,
     update_experiment_file,
@@ -73,11 +75,12 @@ EXPERIMENTS_DIR = resources.experiments_dir()
 INDEPENDENT_SEED_STRIDE = 1000  # pairing independent: seed = replicate + stride x (index of the scenario)
 
 
-class ExperimentAbort(BaseException):
-    """Stops a sweep before any job runs (bad experiment set-up).
+class ExperimentAbort(Abort):
+    """Stops a sweep before any job runs (bad experiment set-up), or its aggregation (a full disk...).
 
-    Hydra turns exceptions raised in callbacks into warnings; this one derives from BaseException so that it
-    reaches :func:`simulation.cli.main`, which prints its message and exits 2.
+    Hydra turns exceptions raised in callbacks into warnings; this one derives from BaseException
+    (:class:`~simulation.core.errors.Abort`) so that it reaches :func:`simulation.cli.main`, which prints its
+    message and exits with its status (2: bad input, 1: a failure of the machine).
     """
 
 
@@ -318,8 +321,14 @@ def run_experiment_job(
     folder = Path(folder)
     label = f"{folder.parent.name}/{folder.name}"
     if is_finished(folder):
+        summary = read_summary(folder)
+        if summary is None:
+            raise InputFileError(
+                str(folder / SUMMARY),
+                f"unreadable (not the JSON object lieux writes); delete the folder {folder} to run this job again",
+            )
         print(f"{label}: complete, skipped", flush=True)
-        return json.loads((folder / SUMMARY).read_text(encoding="utf-8"))
+        return summary
     if scenario_choice is not None and scenario_choice != cfg.scenario.name:
         raise ConfigError(
             "scenario.name",
@@ -343,14 +352,21 @@ def run_experiment_job(
 # --------------------------------------------------------------------------------------------------
 # The Hydra callback and the record of the set-up
 # --------------------------------------------------------------------------------------------------
-def write_experiment_file(folder: Path | str, cfg: SimConfig, command: str, overrides: Sequence[str]) -> Path:
+def write_experiment_file(
+    folder: Path | str,
+    cfg: SimConfig,
+    command: str,
+    overrides: Sequence[str],
+    hydra_overrides: Sequence[str] = (),
+) -> Path:
     """Write (or, on resume, extend) ``experiment.yaml``: the resolved experiment, its set-up and the command.
 
     Args:
         folder: the results folder.
         cfg: the experiment's validated configuration.
         command: the command line.
-        overrides: the command line's overrides (recorded; a resume warns when they differ).
+        overrides: the command line's overrides (recorded; ``lieux resume=<folder>`` replays them).
+        hydra_overrides: the command line's Hydra overrides (the launcher; replayed too).
     """
     from simulation.core.config import as_dict
 
@@ -369,8 +385,13 @@ def write_experiment_file(folder: Path | str, cfg: SimConfig, command: str, over
         "sample_rate": cfg.population.sample_rate,
         "command": old.get("command", command),
         "overrides": list(old.get("overrides", overrides)),
+        "hydra_overrides": list(old.get("hydra_overrides", hydra_overrides)),
         "invocations": invocations,
     }
+    if "configuration" not in old:  # the first run's, which a resume must match (experiments.fingerprint)
+        config = fingerprint.configuration(cfg)
+        record["fingerprint"] = fingerprint.fingerprint(config)
+        record["configuration"] = config
     return update_experiment_file(folder, record)
 
 
@@ -399,10 +420,13 @@ class ExperimentCallback(Callback):
             folder = Path(str(config.hydra.sweep.dir))
             if cfg.resume:
                 _check_resume(folder, cfg, list(config.hydra.overrides.task))
+            else:
+                _check_new_folder(folder, cfg)
             task = [str(o) for o in config.hydra.overrides.task]
             hydra_ov = [str(o) for o in config.hydra.overrides.hydra if not str(o).startswith("hydra.mode=")]
-            command = " ".join(["lieux", *task, *hydra_ov])
-            write_experiment_file(folder, cfg, command, [o for o in task if not o.startswith("resume=")])
+            command = " ".join(["lieux", *(shlex.quote(w) for w in [*task, *hydra_ov])])
+            task = [o for o in task if not o.startswith("resume=")]
+            write_experiment_file(folder, cfg, command, task, hydra_ov)
             state.current_folder, state.current_name = folder, cfg.experiment.name
             n = len(expected_jobs(cfg))
             done = sum(is_finished(folder / RUNS / j) for j in expected_jobs(cfg)) if cfg.resume else 0
@@ -410,16 +434,22 @@ class ExperimentCallback(Callback):
                 f"experiment {cfg.experiment.name}: {n} jobs ({done} already complete) in {folder}",
                 flush=True,
             )
-        except UserError as exc:
-            raise ExperimentAbort(str(exc)) from None
+        except Exception as exc:
+            described = failures.describe(exc)
+            if described is None:
+                raise
+            raise ExperimentAbort(*described) from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the results folder (:func:`aggregate`)."""
         try:
             cfg = sim_config_of(config)
             state.last_status = aggregate(Path(str(config.hydra.sweep.dir)), cfg)
-        except UserError as exc:
-            raise ExperimentAbort(str(exc)) from None
+        except Exception as exc:
+            described = failures.describe(exc)
+            if described is None:
+                raise
+            raise ExperimentAbort(*described) from None
 
 
 def _add_grid_params(config: DictConfig, cfg: SimConfig) -> None:
@@ -435,6 +465,37 @@ def _add_grid_params(config: DictConfig, cfg: SimConfig) -> None:
                 params[key] = ",".join(override_value(v) for v in cfg.experiment.grid[key])
 
 
+def _check_new_folder(folder: Path, cfg: SimConfig) -> None:
+    """A new experiment: its folder must be new or empty; ``output.overwrite=true`` moves an old one aside.
+
+    Raises:
+        UserError: the folder holds an experiment (or anything else) and ``output.overwrite`` is not set.
+    """
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return
+    record = read_experiment_file(folder) if (folder / EXPERIMENT_FILE).is_file() else None
+    if cfg.output.overwrite:
+        aside = folder.with_name(f"{folder.name}.replaced-{datetime.now():%Y-%m-%d_%H-%M-%S_%f}")
+        folder.rename(aside)
+        print(f"output.overwrite: the old content of {folder} was moved to {aside}", flush=True)
+        return
+    if record is not None:
+        what = f"the experiment {select(record, 'experiment.name')!r}"
+        status = record.get("status") or {}
+        if status:
+            what += (
+                f" ({status.get('jobs_complete', '?')} of {status.get('jobs_expected', '?')} jobs complete)"
+            )
+        raise UserError(
+            f"{folder} already holds {what}; resume it with: lieux resume={folder}; or choose another "
+            "output.dir, or add output.overwrite=true to replace it (the old folder is moved aside)"
+        )
+    raise UserError(
+        f"{folder} is not empty and is not the results folder of an experiment; choose another output.dir, or "
+        "add output.overwrite=true to move its content aside"
+    )
+
+
 def _check_resume(folder: Path, cfg: SimConfig, task_overrides: list[str]) -> None:
     """Check that ``folder`` holds the same experiment; warn when the overrides differ from the first run's."""
     if not folder.is_dir():
@@ -448,6 +509,15 @@ def _check_resume(folder: Path, cfg: SimConfig, task_overrides: list[str]) -> No
     old_name = select(old, "experiment.name")
     if old_name != cfg.experiment.name:
         raise UserError(f"resume folder {folder} holds experiment {old_name!r}, not {cfg.experiment.name!r}")
+    if isinstance(old.get("configuration"), dict):  # recorded since the fingerprint exists: it must match
+        diff = fingerprint.differences(old["configuration"], fingerprint.configuration(cfg))
+        if diff:
+            raise UserError(
+                f"resume folder {folder} was run with another configuration: "
+                f"{fingerprint.describe_differences(diff)}; resuming would mix runs of both. Resume with the "
+                f"same overrides (lieux resume={folder} alone replays them), or start a new folder"
+            )
+        return
     now = sorted(o for o in task_overrides if not str(o).startswith("resume="))
     before = sorted(old.get("overrides", []))
     if now != before:

@@ -9,12 +9,15 @@ A finished run folder holds::
     config.yaml     the resolved configuration
     notes.txt       what the run had to report (only when there is something)
 
-Atomic writing: every file is first written into a hidden temporary sibling folder ``.<name>.<random>.tmp``
-on the same file system. If the run folder does not exist yet, the temporary folder is renamed into place in
-one step. If it already exists (Hydra creates the run folder and writes ``.hydra/`` and its log there before
-the job starts), an old ``summary.json`` is removed first, then each file is moved in with ``os.replace``
-(atomic per file), ``summary.json`` last. Either way an interrupted run never leaves a folder with a
-``summary.json`` next to incomplete or stale tables; :func:`is_finished` tests for the marker.
+Atomic writing: every file is first written into a hidden temporary folder on the same file system
+(:mod:`simulation.core.atomic`: ``.<name>.<host>-<pid>.<random>.tmp``). If the run folder does not exist yet,
+the temporary folder is made beside it and renamed into place in one step. If it already exists (Hydra creates
+the run folder and writes ``.hydra/`` and its log there before the job starts), the temporary folder is made
+inside it (so a writable folder under a read-only parent works), an old ``summary.json`` is removed first, then
+each file is moved in with ``os.replace`` (atomic per file), ``summary.json`` last. Either way an interrupted run
+never leaves a folder with a ``summary.json`` next to incomplete or stale tables; :func:`is_finished` tests for
+the marker. Temporaries left by a killed writer are removed by the next write into the same place.
+A finished result that is run again (``output.overwrite=true``) is first moved aside (:func:`set_aside`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from simulation.core.atomic import clean_stale, temp_folder
 from simulation.core.config import SimConfig, as_dict
 from simulation.core.errors import InputFileError
 from simulation.observe.metrics import KPI_NAMES
@@ -74,6 +77,9 @@ def _table_file(name: str) -> str:
 
 # Every file write_run may create; stale ones from an earlier run in the same folder are removed.
 OUTPUT_FILES: tuple[str, ...] = (SUMMARY, CONFIG, NOTES) + tuple(_table_file(t) for t in TABLES)
+# Hydra's files in a run folder (its resolved configuration and the log), moved aside with a replaced result
+HYDRA_FILES: tuple[str, ...] = (".hydra", "lieux.log")
+PREVIOUS = ".previous"  # where set_aside moves a replaced result until the new one is complete
 
 
 def jsonable(value: Any) -> Any:
@@ -159,15 +165,27 @@ def write_run(result: RunResult, cfg: SimConfig, folder: Path | str) -> Path:
 
     Returns:
         The run folder.
+
+    Raises:
+        InputFileError: ``folder`` is a file.
+        OSError: the folder cannot be written (permission, a full disk): :func:`simulation.core.failures.describe`
+            reports it in one line.
     """
     folder = Path(folder).absolute()
     if folder.exists() and not folder.is_dir():
         raise InputFileError(str(folder), "the output folder is a file; expected a folder (output.dir)")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    exists = folder.is_dir()
+    if not exists:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(folder.parent, folder.name)  # temporary folders of a killed earlier write, beside the folder
+    if exists:
+        clean_stale(folder)  # and inside it
+    # beside the folder when it is new (renamed into place in one step), inside it when it exists (so that a
+    # writable folder under a read-only parent can be written)
+    tmp = temp_folder(folder, inside=exists)
     try:
         names = _write_files(result, cfg, tmp)
-        if not folder.exists():
+        if not exists:
             try:
                 os.rename(tmp, folder)  # one atomic step: the folder appears complete
                 return folder
@@ -179,10 +197,53 @@ def write_run(result: RunResult, cfg: SimConfig, folder: Path | str) -> Path:
                 (folder / stale).unlink(missing_ok=True)
         for name in names:  # summary.json is last
             os.replace(tmp / name, folder / name)
+        shutil.rmtree(folder / PREVIOUS, ignore_errors=True)  # the result this one replaced
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return folder
+
+
+def set_aside(folder: Path | str) -> Path | None:
+    """Move a finished run's result out of the way before the folder is run again (``output.overwrite=true``).
+
+    Its files (and Hydra's ``.hydra/`` and log) go to ``<folder>/.previous/``, so that a run killed midway leaves
+    a folder that looks unfinished, with the old result still at hand; :func:`write_run` deletes it once the new
+    result is complete.
+
+    Returns:
+        The folder holding the old result, or None when ``folder`` held no finished run.
+    """
+    folder = Path(folder)
+    if not is_finished(folder):
+        return None
+    aside = folder / PREVIOUS
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir()
+    os.replace(folder / SUMMARY, aside / SUMMARY)  # first: the folder no longer looks finished
+    for entry in list(folder.iterdir()):
+        if entry.name in OUTPUT_FILES or entry.name in HYDRA_FILES:
+            os.replace(entry, aside / entry.name)
+    return aside
+
+
+def restore_previous(folder: Path | str) -> bool:
+    """Put back a result moved aside by :func:`set_aside` when the run that was to replace it failed.
+
+    Returns:
+        Whether a result was restored (only into a folder that holds no finished run).
+    """
+    folder = Path(folder)
+    aside = folder / PREVIOUS
+    if not aside.is_dir() or is_finished(folder):
+        return False
+    for entry in sorted(aside.iterdir(), key=lambda p: p.name == SUMMARY):  # summary.json last
+        target = folder / entry.name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(entry, target)
+    aside.rmdir()
+    return True
 
 
 def is_finished(folder: Path | str) -> bool:

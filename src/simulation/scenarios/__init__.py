@@ -2,8 +2,8 @@
 
 A scenario's ``interventions`` is a list of YAML mappings, each with an ``op`` key naming a registered
 operation (:mod:`simulation.scenarios.ops`, one module each: ``convert``, ``open_offhours``, ``add_places``,
-``close``, ``set``). :func:`parse_interventions` turns them into typed, frozen operations, checking every key,
-type, timetable, activity, provider, origin and zone kind; it raises :class:`~simulation.core.errors.ConfigError`
+``close``, ``set``, ``site``). :func:`parse_interventions` turns them into typed, frozen operations, checking every
+key, type, timetable, activity, provider, origin and zone kind; it raises :class:`~simulation.core.errors.ConfigError`
 naming the key path (``scenario.interventions[2].select.origin``) and what was expected. :func:`apply_scenario`
 applies them in order to copies of the territory and configuration. Each operation's module documents its keys;
 selectors are in :mod:`simulation.scenarios.selectors`.
@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import OmegaConf
 
 from simulation.core.config import ScenarioConfig, SimConfig
+from simulation.core.errors import ConfigError
 from simulation.scenarios.base import OPS, Operation, ScenarioState, register
 from simulation.scenarios.ops.add_places import AddPlaces
 from simulation.scenarios.ops.close import Close
 from simulation.scenarios.ops.convert import Convert
 from simulation.scenarios.ops.offhours import OffhoursActivity, OpenOffhours
 from simulation.scenarios.ops.set_values import Set
+from simulation.scenarios.ops.site import Site, SiteSolution, SiteSpec, solve_site
 from simulation.scenarios.parsing import fail, mapping, plain
 from simulation.scenarios.selectors import Selector, ZoneSelector, select_places, select_zones
 
@@ -44,13 +46,39 @@ __all__ = [
     "ScenarioState",
     "Selector",
     "Set",
+    "Site",
+    "SiteSolution",
+    "SiteSpec",
     "ZoneSelector",
     "apply_scenario",
+    "check_scenario_file",
+    "initial_state",
     "parse_interventions",
     "register",
     "select_places",
     "select_zones",
+    "solve_site",
 ]
+
+
+def check_scenario_file(choice: str | None, scenario: ScenarioConfig) -> None:
+    """Refuse a scenario file that names no scenario (an empty file would run as the baseline, so labelled).
+
+    Args:
+        choice: the scenario file Hydra composed (``scenario=<choice>``), None outside Hydra.
+        scenario: the composed scenario.
+
+    Raises:
+        ConfigError: the file ``<choice>.yaml`` left the default name ``baseline``.
+    """
+    if choice is None or choice == scenario.name or scenario.name != ScenarioConfig.name:
+        return
+    what = "is empty" if not scenario.interventions and not scenario.description else "gives no name"
+    raise ConfigError(
+        "scenario.name",
+        f"the scenario file {choice}.yaml {what}; expected 'name: {choice}', a description and its interventions "
+        "(it would run as the baseline, labelled 'baseline')",
+    )
 
 
 def parse_interventions(
@@ -86,6 +114,29 @@ def parse_interventions(
     return out
 
 
+def initial_state(
+    territory: Territory,
+    cfg: SimConfig,
+    provider_ids: Sequence[str],
+    context: dict[str, Any] | None = None,
+) -> ScenarioState:
+    """What the interventions start from: copies of the territory's places and of the configuration.
+
+    Args:
+        territory: the baseline territory (not modified).
+        cfg: the configuration (not modified).
+        provider_ids: the providers' ids.
+        context: what else operations may read (``zones``, ``zz``: zone-to-zone travel, for siting).
+    """
+    places = territory.places.copy(deep=True)
+    # A deep copy of a DataFrame does not copy the Python objects in its cells: copy the permanence dicts so
+    # that editing them never reaches the caller's territory.
+    places["permanences"] = places["permanences"].map(lambda d: dict(d) if isinstance(d, Mapping) else {})
+    new_cfg = OmegaConf.to_object(OmegaConf.structured(cfg))  # a deep copy
+    assert isinstance(new_cfg, SimConfig)
+    return ScenarioState(territory.zones, places, new_cfg, tuple(provider_ids), context=dict(context or {}))
+
+
 def apply_scenario(
     territory: Territory,
     cfg: SimConfig,
@@ -98,7 +149,8 @@ def apply_scenario(
         territory: the baseline territory (not modified).
         cfg: the validated configuration (not modified); ``cfg.scenario`` holds the interventions.
         provider_ids: the providers' ids (permanences must name one of them).
-        context: what else operations may read (e.g. ``travel``: zone-to-zone travel times, for siting).
+        context: what else operations may read (``zones`` and ``zz``: the zones and their zone-to-zone travel
+            (:class:`~simulation.sim.travel.TravelMatrices`), which ``site`` uses; computed when missing).
 
     Returns:
         The new territory (places updated, same zones), the new configuration (after ``set``) and a log, one
@@ -109,14 +161,8 @@ def apply_scenario(
             result does not validate, or ``open_offhours`` without ``policy.sharing_clause: true``.
     """
     interventions = parse_interventions(cfg.scenario, provider_ids)
-    zones = territory.zones
-    places = territory.places.copy(deep=True)
-    # A deep copy of a DataFrame does not copy the Python objects in its cells: copy the permanence dicts so
-    # that editing them never reaches the caller's territory.
-    places["permanences"] = places["permanences"].map(lambda d: dict(d) if isinstance(d, Mapping) else {})
-    new_cfg = OmegaConf.to_object(OmegaConf.structured(cfg))  # a deep copy
-    assert isinstance(new_cfg, SimConfig)
-    state = ScenarioState(zones, places, new_cfg, tuple(provider_ids), context=dict(context or {}))
+    state = initial_state(territory, cfg, provider_ids, context)
+    zones = state.zones
     log = [iv.apply(state) for iv in interventions]
     for check in state.checks:
         check(state)

@@ -39,7 +39,7 @@ def mapping(value: Any, key: str, allowed: Sequence[str] | None = None, what: st
 def string(value: Any, key: str, choices: Sequence[str] | None = None) -> str:
     """A string (among ``choices`` when given)."""
     if not isinstance(value, str):
-        raise fail(key, value, "a string")
+        raise fail(key, value, "a string" if choices is None else "one of " + ", ".join(choices))
     if choices is not None and value not in choices:
         raise fail(key, value, "one of " + ", ".join(choices))
     return value

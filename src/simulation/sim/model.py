@@ -42,7 +42,7 @@ from simulation.core.randomness import Streams
 from simulation.observe import metrics
 from simulation.observe.outputs import RunResult
 from simulation.scenarios import apply_scenario
-from simulation.sim import accounts, makers, services, work
+from simulation.sim import accounts, makers, services, sizing, work
 from simulation.sim.network import MEDIATION, WORK, WORKSHOP, Network, OperatorAgent, PlaceAgent
 from simulation.sim.observer import Observer
 from simulation.sim.population import build_population
@@ -80,6 +80,7 @@ class SharedPlacesModel(mesa.Model):
         provider_ids = [p.id for p in cfg.providers]
         if territory is None:
             territory = load_territory(cfg.territory, provider_ids, self.streams.generator("territory"))
+        sizing.check(cfg, territory.zones, territory.places)  # refuse before the large allocations
         self.notes: list[str] = list(territory.notes)
         zones = territory.zones.reset_index(drop=True)
         # travel between zones is known before the scenario, so that interventions can use it (siting)

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simulation.core.atomic import write_atomic, write_text_atomic
 from simulation.core.errors import InputFileError, UserError
 from simulation.experiments.folders import (
     COMPARISON_CSV,
@@ -406,7 +407,11 @@ def _save(fig: Figure, folder: Path, name: str) -> Path:
     out = folder / FIGURES_DIR
     out.mkdir(parents=True, exist_ok=True)
     path = out / name
-    fig.savefig(path, dpi=FIGURE_DPI)
+    # atomic: a reader (or a killed rebuild) never sees half a picture; the format is given, the temporary
+    # file's suffix is not .png
+    write_atomic(
+        path, lambda tmp: fig.savefig(tmp, dpi=FIGURE_DPI, format=Path(name).suffix.lstrip(".") or "png")
+    )
     return path
 
 
@@ -966,7 +971,7 @@ def build_report(folder: Path | str) -> Path:
         "",
     ]
     report = results.folder / REPORT_FILE
-    report.write_text("\n".join(lines), encoding="utf-8")
+    write_text_atomic(report, "\n".join(lines))
     return report
 
 

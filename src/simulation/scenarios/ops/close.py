@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from simulation.core.errors import ConfigError
 from simulation.scenarios.base import Operation, ScenarioState, register
 from simulation.scenarios.parsing import required
 from simulation.scenarios.selectors import Selector, count_by_origin, select_places, selector
@@ -32,6 +33,11 @@ class Close(Operation):
         idx = select_places(self.select, state.zones, state.places, f"{self.key}.select")
         if idx.empty:
             return "close: the selector matched no place (nothing closed)"
+        if len(idx) == len(state.places):  # the model needs at least one place
+            raise ConfigError(
+                f"{self.key}.select",
+                f"selects every place of the territory ({len(idx)}); expected at least one place to remain",
+            )
         msg = f"close: {len(idx)} places removed ({count_by_origin(state.places.loc[idx, 'origin'])})"
         state.places = state.places.drop(index=idx).reset_index(drop=True)
         return msg

@@ -8,6 +8,7 @@ otherwise be silently ignored) with the list of allowed ones. Formats: docs/ODD.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.core.config import OPERATORS, ORIGINS, ZONE_KINDS, TerritoryConfig
-from simulation.core.errors import InputFileError
+from simulation.core.errors import InputFileError, os_error
 from simulation.core.timetable import TimetableError, format_timetable, is_subset, parse_timetable
 from simulation.territory.sources import register
 from simulation.territory.tables import (
@@ -46,19 +47,37 @@ def _read_rows(
     The csv module (not pandas) is used so that line numbers are those of the file, blank lines included.
     """
     p = Path(path)
+    if p.is_dir():
+        raise InputFileError(
+            str(path), f"is a folder; expected a CSV file with columns {', '.join(required)}"
+        )
     if not p.is_file():
         raise InputFileError(
             str(path), f"file not found; expected a CSV file with columns {', '.join(required)}"
         )
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        data = p.read_bytes()
+    except OSError as exc:
+        reason = os_error(exc).args[0].rsplit(": ", 1)[-1]
+        raise InputFileError(str(path), f"cannot read the file: {reason}") from None
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputFileError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line, col = _position(data, exc.start)
+        raise InputFileError(
+            str(path),
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at column {col} cannot be read (a Latin-1 or "
+            "Windows-1252 file? save it as UTF-8)",
+            line,
+        ) from None
+    if "\x00" in text:
+        raise InputFileError(str(path), "holds NUL bytes; expected a text file (CSV, UTF-8)")
     if not text.strip():
         raise InputFileError(
             str(path), f"empty file; expected a header line with columns {', '.join(required)}", 1
         )
-    reader = csv.reader(text.splitlines())
+    # newline="": the csv module splits the records itself, so a quoted cell may hold a line break
+    reader = csv.reader(io.StringIO(text, newline=""))
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
     allowed = required + optional
@@ -69,6 +88,15 @@ def _read_rows(
                 continue  # blank line
             if header is None:
                 header = [f.strip() for f in fields]
+                if len(header) == 1 and header[0] not in allowed:
+                    for sep in (";", "\t", "|"):
+                        if sep in header[0]:
+                            name = {";": "';'", "\t": "tab", "|": "'|'"}[sep]
+                            raise InputFileError(
+                                str(path),
+                                f"the header looks {name}-separated ({header[0][:60]!r}); use commas",
+                                line,
+                            )
                 seen: set[str] = set()
                 for col in header:
                     if col not in allowed:
@@ -97,6 +125,17 @@ def _read_rows(
     if not rows:
         raise InputFileError(str(path), "no data rows after the header; expected one row per item", 2)
     return rows
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column (in characters of the line, read leniently) of a byte offset."""
+    line = data.count(b"\n", 0, offset) + 1
+    start = data.rfind(b"\n", 0, offset) + 1
+    return line, len(data[start:offset].decode("utf-8", errors="replace")) + 1
+
+
+MAX_POPULATION = 10**9  # adults in one zone (France has 53 million); above, a typo or another unit
+MAX_EXTENT_KM = 3000.0  # a territory wider than this has coordinates in metres, or in degrees... not in km
 
 
 class _Row:
@@ -137,13 +176,13 @@ class _Row:
             raise self.error(col, f"got {v!r}, expected {rng}")
         return x
 
-    def integer(self, col: str, what: str = "a whole number >= 0") -> int:
+    def integer(self, col: str, what: str = "a whole number >= 0", hi: float = 1e15) -> int:
         v = self.values.get(col, "")
         try:
             x = float(v)
         except ValueError:
             raise self.error(col, f"got {v!r}, expected {what}") from None
-        if not math.isfinite(x) or x < 0 or x != int(x):
+        if not math.isfinite(x) or x < 0 or x > hi or x != int(x):
             raise self.error(col, f"got {v!r}, expected {what}")
         return int(x)
 
@@ -196,14 +235,39 @@ def read_zones_csv(path: str | Path) -> pd.DataFrame:
                 "name": r.text("name", required=False) or zid,
                 "x_km": r.number("x_km", lo=None),
                 "y_km": r.number("y_km", lo=None),
-                "population": r.integer("population", "a whole number of adults >= 0"),
+                "population": r.integer(
+                    "population", f"a whole number of adults >= 0 and <= {MAX_POPULATION:,}", MAX_POPULATION
+                ),
                 "kind": r.choice("kind", ZONE_KINDS),
                 "jobs": r.number("jobs", required=False),
                 "car_share": r.number("car_share", 0.0, 1.0, required=False),
                 "area_km2": r.number("area_km2", required=False),
             }
         )
+    _check_plausible(path, rows, records)
     return zones_frame(records)
+
+
+def _check_plausible(
+    path: str | Path, rows: list[tuple[int, dict[str, str]]], records: list[dict[str, Any]]
+) -> None:
+    """Refuse a zones file that reads but cannot be meant: coordinates not in km, no adult at all."""
+    for col in ("x_km", "y_km"):
+        values = [rec[col] for rec in records]
+        extent = max(values) - min(values)
+        if extent > MAX_EXTENT_KM:
+            line = rows[max(range(len(values)), key=lambda i: abs(values[i] - min(values)))][0]
+            raise InputFileError(
+                str(path),
+                f"the zones span {extent:,.0f} km; coordinates look like metres (expected km in a projected plane, "
+                "e.g. Lambert-93 divided by 1000)",
+                line,
+                col,
+            )
+    if all(rec["population"] == 0 for rec in records):
+        raise InputFileError(
+            str(path), "every zone has population 0; expected the adults living in each zone", 2, "population"
+        )
 
 
 def read_places_csv(path: str | Path, zones: pd.DataFrame, provider_ids: Iterable[str]) -> pd.DataFrame:
