@@ -54,6 +54,8 @@ class Residents:
     rates_day: np.ndarray
     online_share: np.ndarray
     buckets: dict[int, list[np.ndarray]] = field(default_factory=dict)
+    _asc: np.ndarray | None = None  # per mediation place, its asc_kind (cached until the network changes)
+    _asc_version: int = -1
 
     @classmethod
     def of(cls, world: World) -> Residents:
@@ -174,7 +176,7 @@ def plan(
             _, dmin = detour(world, z[chain, None], c[chain, None], med[None, :], wz[:, None])
             today = day_of[chain] == day
             t[chain] = np.where(today, dmin / 2.0, t[chain])
-    asc = _asc_kind(world)
+    asc = _asc_kind(world, res)
     # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
     # handful of points of contact; without it the many far alternatives would crowd out giving up). Utilities
     # and noise are computed on those columns only: the noise of a (resident, place) is keyed on the place's
@@ -205,22 +207,20 @@ def plan(
         res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
 
 
-def _asc_kind(world: World) -> np.ndarray:
-    """Per mediation place, its constant ``asc_kind`` (by label, then origin, else ``other``); cached until the
-    network changes."""
+def _asc_kind(world: World, res: Residents) -> np.ndarray:
+    """Per mediation place, its constant ``asc_kind`` (by label, then origin, else ``other``); cached on the
+    residents until the network changes, as the workers cache their candidates."""
     net, sv = world.network, world.cfg.behaviour.service
-    cached = getattr(net, "_asc_kind_cache", None)
-    if cached is not None and cached[0] == net.version:
-        return cached[1]
-    asc = np.array(
-        [
-            sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
-            for p in net.mediation_places
-        ],
-        dtype=float,
-    )
-    net._asc_kind_cache = (net.version, asc)
-    return asc
+    if res._asc is None or res._asc_version != net.version:
+        res._asc = np.array(
+            [
+                sv.asc_kind.get("france_services" if net.labelled[p] else net.origin[p], sv.asc_kind["other"])
+                for p in net.mediation_places
+            ],
+            dtype=float,
+        )
+        res._asc_version = net.version
+    return res._asc
 
 
 def _give_up(world: World, res: Residents, who: np.ndarray, rec: Recorder) -> None:
