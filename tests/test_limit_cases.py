@@ -374,7 +374,7 @@ def km_case(tiny_territory, near: bool):
         {
             "name": "near",
             "interventions": [
-                {"op": "close", "select": {"place_id": ["off_a"]}},
+                # add first: a close that would leave no place is refused (issue 8)
                 {
                     "op": "add_places",
                     "at": {"zone": ["N"]},
@@ -382,6 +382,7 @@ def km_case(tiny_territory, near: bool):
                     "opening": "Mon-Fri AM PM",
                     "permanences": {"a": "Mon-Fri AM PM"},
                 },
+                {"op": "close", "select": {"place_id": ["off_a"]}},
             ],
         }
         if near
