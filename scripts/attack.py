@@ -377,11 +377,13 @@ def _(ctx: Ctx) -> Verdict:
 @case("3.4", "Ctrl-C during a plain run", "130; the folder has no summary.json")
 def _(ctx: Ctx) -> Verdict:
     folder = ctx.path("interrupted")
-    p = ctx.popen(*SMALL, "population.sample_rate=0.5", "weeks=8", f"output.dir={folder}")
+    # A year at full sample (about 10 s on a fast machine): the signal must land in the day loop, not after
+    # the run has ended, when the interpreter's shutdown has already given SIGINT back its default action.
+    p = ctx.popen(*SMALL, "population.sample_rate=1", "weeks=52", f"output.dir={folder}")
     deadline = time.time() + TIMEOUT
     while time.time() < deadline and p.poll() is None and not (folder / ".hydra").exists():
         time.sleep(0.05)
-    time.sleep(1.0)
+    time.sleep(0.5)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=TIMEOUT)
     line = next((x for x in err.splitlines() if "interrupted" in x), err[-200:])

@@ -31,7 +31,9 @@ def small_form(**changes: str) -> dict[str, str]:
 
 def cli_error(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *overrides: str) -> str:
     """What ``lieux <overrides>`` prints on stderr for a bad value, without its ``lieux: error:`` prefix."""
-    monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)  # cli.main sets it for itself and leaves it set
+    monkeypatch.delenv(
+        "HYDRA_FULL_ERROR", raising=False
+    )  # a user's HYDRA_FULL_ERROR=1 would keep the traceback
     with pytest.raises(SystemExit) as info:
         cli.main(list(overrides))
     assert info.value.code == cli.EXIT_USAGE

@@ -338,3 +338,18 @@ def test_missing_territory_file_exits_2(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "zones.csv" in lines[0] and "Traceback" not in proc.stderr
     assert summaries(tmp_path) == []
+
+
+@pytest.mark.parametrize("before", [None, "0"])
+def test_main_in_process_gives_back_the_callers_hydra_full_error(monkeypatch, capsys, before):
+    # main() sets HYDRA_FULL_ERROR=1 for Hydra; left set, it reached the subprocesses a test suite starts
+    # afterwards, and their bad-input errors became tracebacks with status 1 (CI, 2026-12-01).
+    if before is None:
+        monkeypatch.delenv("HYDRA_FULL_ERROR", raising=False)
+    else:
+        monkeypatch.setenv("HYDRA_FULL_ERROR", before)
+    with pytest.raises(SystemExit) as info:
+        cli.main(["territory=synthetic", "behaviour.work.mu=1.5"])
+    assert info.value.code == cli.EXIT_USAGE
+    assert "behaviour.work.mu" in capsys.readouterr().err
+    assert os.environ.get("HYDRA_FULL_ERROR") == before

@@ -275,7 +275,20 @@ def main(argv: list[str] | None = None) -> None:
         sys.argv = [sys.argv[0], *argv]
     global _full_error
     _full_error = user_full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    saved_full_error = os.environ.get("HYDRA_FULL_ERROR")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's composition errors reach us instead of exit(1)
+    try:
+        _main(user_full_error)
+    finally:
+        # Put the caller's value back: a test (or script) calling main() in-process must not hand
+        # HYDRA_FULL_ERROR=1 to the subprocesses it starts later, which would then print tracebacks.
+        if saved_full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_full_error
+
+
+def _main(user_full_error: bool) -> None:
     _failures.clear()
     experiments.state.reset()
     try:
