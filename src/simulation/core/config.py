@@ -13,6 +13,7 @@ its options, every map of zone kinds complete), then the rules that involve seve
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
@@ -503,7 +504,8 @@ def field_meta(key: str) -> dict[str, Any]:
         name = part.split("[")[0]
         f = {f.name: f for f in fields(cls)}[name]
         meta = dict(f.metadata)
-        default = f.default_factory() if f.default_factory is not MISSING else f.default  # type: ignore[misc]
+        # dataclasses' MISSING (not OmegaConf's, which marks a required value): the field has no factory
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
         if isinstance(default, list) and default and is_dataclass(default[0]):
             cls = type(default[0])
         elif is_dataclass(default):
