@@ -303,7 +303,10 @@ def _main(user_full_error: bool) -> None:
                 "incomplete (reinstall lieux-partages: pip install -e . in a clone, or pip install <wheel>)"
             )
         sys.argv = [sys.argv[0], *resume_argv(sys.argv[1:])]  # resume=<folder>: its recorded overrides first
-        _hydra_app()
+        try:
+            _hydra_app()
+        finally:  # an interrupted or failed sweep: end its progress line before any message
+            experiments.state.stop_progress()
     except (HydraException, OmegaConfBaseException) as exc:
         if user_full_error:
             raise

@@ -342,6 +342,7 @@ class OutputConfig:
     slots: bool = param(True, "write slots.parquet (the largest file)", "flag", "CLI")
     progress: bool | None = param(None, "progress bar (None: only when stderr is a terminal)", "flag", "CLI")
     overwrite: bool = param(False, "run again into a folder holding a finished run or experiment (the old result is moved aside first)", "flag", "CLI")
+    job_lines: bool = param(False, "an experiment prints a line per job (Hydra's [HYDRA] #N when launched, the job's own when done) instead of one line 'N of M jobs done, ~T left'", "flag", "CLI")
 
 
 @dataclass
