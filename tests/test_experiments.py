@@ -350,11 +350,14 @@ def test_a_grid_from_the_command_line_is_swept_and_compared_point_by_point(tmp_p
         f"{s}_r000_remote_days_per_week={v}" for s in ("baseline", "wider_mesh") for v in (1, 3)
     ]
     runs = pd.read_csv(folder / "runs.csv")
-    assert sorted(runs["overrides"]) == 2 * ["policy.remote_days_per_week=1"] + 2 * [
-        "policy.remote_days_per_week=3"
-    ]
-    labels = set(pd.read_csv(folder / "comparison.csv")["scenario"])
-    assert labels == {f"wider_mesh [policy.remote_days_per_week={v}]" for v in (1, 3)}
+    assert sorted(runs["policy.remote_days_per_week"]) == [1, 1, 3, 3]  # the swept key, its own column
+    comparison = pd.read_csv(folder / "comparison.csv")
+    assert list(comparison.columns[:3]) == ["scenario", "policy.remote_days_per_week", "kpi"]
+    assert set(comparison["scenario"]) == {"wider_mesh"}
+    assert sorted(set(comparison["policy.remote_days_per_week"])) == [1, 3]
+    response = pd.read_csv(folder / "response.csv")
+    assert set(response["parameter"]) == {"policy.remote_days_per_week"}
+    assert (folder / "figures" / "sweep_remote_days_per_week.png").is_file()
 
 
 def test_unknown_experiment_exits_2_with_one_line(tmp_path):

@@ -313,8 +313,8 @@ def check_setup(cfg: SimConfig) -> None:
     """Check what only makes sense for a whole experiment (the schema checks the rest).
 
     Raises:
-        ConfigError: no scenario other than the baseline, baseline not compared, unknown KPI, Morris without
-            parameters or with several scenarios.
+        ConfigError: no scenario other than the baseline (without a grid), baseline not compared, unknown KPI,
+            a grid value the key does not allow, Morris without parameters or with several scenarios.
     """
     exp = cfg.experiment
     scenarios = scenario_list(cfg)
@@ -323,16 +323,17 @@ def check_setup(cfg: SimConfig) -> None:
     unknown = [k for k in exp.kpis if k not in KPI_NAMES]
     if unknown:
         raise ConfigError("experiment.kpis", f"got {unknown}, expected KPIs among {', '.join(KPI_NAMES)}")
-    for key, values in exp.grid.items():
-        if not isinstance(values, list | tuple) or not values:
-            raise ConfigError(
-                f"experiment.grid.{key}", f"got {values!r}, expected a non-empty list of values"
-            )
+    check_grid(cfg)
     if exp.method == "compare":
+        if exp.grid and len(scenarios) == 1:
+            return  # a plain parameter sweep of one scenario: reported as a response, no comparison
         if exp.baseline not in scenarios:
             raise ConfigError("experiment.baseline", f"got {exp.baseline!r}, expected one of {scenarios}")
         if len(scenarios) < 2:
-            raise ConfigError("experiment.scenarios", f"got {scenarios}, expected the baseline and another")
+            raise ConfigError(
+                "experiment.scenarios",
+                f"got {scenarios}, expected the baseline and another (or one scenario with an experiment.grid)",
+            )
     else:
         if not exp.parameters:
             raise ConfigError(
@@ -340,6 +341,30 @@ def check_setup(cfg: SimConfig) -> None:
             )
         if len(scenarios) != 1:
             raise ConfigError("experiment.scenarios", f"got {scenarios}, expected one scenario (morris)")
+
+
+def check_grid(cfg: SimConfig) -> None:
+    """Validate every value of ``experiment.grid`` as its key, before any job runs.
+
+    Each value goes through the schema's validation (:func:`~simulation.core.config.to_config`) as the job would
+    run it, so a wrong value stops the sweep at once, naming the key and its allowed range, instead of failing
+    job by job (and a resume could only fail again).
+
+    Raises:
+        ConfigError: a key is not a configuration key, its values are not a non-empty list, or a value is
+            outside what the key allows.
+    """
+    for key, values in cfg.experiment.grid.items():
+        if not isinstance(values, list | tuple) or not values:
+            raise ConfigError(
+                f"experiment.grid.{key}", f"got {values!r}, expected a non-empty list of values"
+            )
+        for value in values:
+            try:
+                to_config(cfg, **{str(key): value})
+            except ConfigError as exc:  # the key's own message, said to come from the grid
+                reason = str(exc).split(": ", 1)[-1]
+                raise ConfigError(exc.key, f"{reason} (in experiment.grid)") from None
 
 
 # --------------------------------------------------------------------------------------------------
