@@ -327,13 +327,13 @@ def check_setup(cfg: SimConfig) -> None:
     if exp.method == "compare":
         if exp.grid and len(scenarios) == 1:
             return  # a plain parameter sweep of one scenario: reported as a response, no comparison
-        if exp.baseline not in scenarios:
-            raise ConfigError("experiment.baseline", f"got {exp.baseline!r}, expected one of {scenarios}")
         if len(scenarios) < 2:
             raise ConfigError(
                 "experiment.scenarios",
                 f"got {scenarios}, expected the baseline and another (or one scenario with an experiment.grid)",
             )
+        if exp.baseline not in scenarios:
+            raise ConfigError("experiment.baseline", f"got {exp.baseline!r}, expected one of {scenarios}")
     else:
         if not exp.parameters:
             raise ConfigError(

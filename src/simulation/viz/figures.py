@@ -662,6 +662,15 @@ def _bar_panel(
     ax.grid(axis="x", alpha=0.3)
 
 
+def _widen_flat(ax: Any) -> None:
+    """A flat line (a KPI the parameter does not move) gets a readable axis, not its rounding noise magnified."""
+    low, high = ax.get_ylim()
+    middle = (low + high) / 2
+    if high - low <= 1e-9 * max(1.0, abs(middle)):
+        half = max(abs(middle) * 0.05, 1.0)
+        ax.set_ylim(middle - half, middle + half)
+
+
 def _short_param(name: str) -> str:
     parts = name.split(".")
     return ".".join(parts[-2:]) if len(parts) > 2 else name
@@ -744,6 +753,7 @@ def sweep_figure(
                 ax.set_xticks(sorted(position.values()))
             ax.grid(alpha=0.3)
             ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 5), useOffset=False)
+            _widen_flat(ax)
     handles = [Line2D([], [], color=colour[s], marker="o", label=s) for s in scenarios]
     handles.append(Patch(facecolor="grey", alpha=0.3, label="95 % confidence interval (over the seeds)"))
     fig.legend(

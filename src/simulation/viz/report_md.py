@@ -737,13 +737,23 @@ def _sweep_lines(results: Results, kpis: list[str]) -> list[str]:
         for s in shown:
             for k in kpis:
                 hit = part[(part["scenario"] == s) & (part["kpi"] == k)]
-                cells.append(format_level(k, float(hit.iloc[0]["mean"])) if not hit.empty else "")
+                cells.append(_level_cell(hit.iloc[0], k, interval=comp is None) if not hit.empty else "")
         for s in others:
             arm = label(s, dict(zip(keys, point, strict=True)))
             cells += [_cell(_row(results, arm, k), k) for k in kpis]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines
+
+
+def _level_cell(row: pd.Series, kpi: str, interval: bool) -> str:
+    """A level at a grid point, with its 95 % interval over the seeds when asked (a sweep without baseline)."""
+    text = format_level(kpi, float(row["mean"]))
+    low, high = float(row["ci_low"]), float(row["ci_high"])
+    if interval and np.isfinite(low) and np.isfinite(high):
+        factor = 100.0 if is_share(kpi) else 1.0
+        text += f" [{number(factor * low)}, {number(factor * high)}]"
+    return text
 
 
 def _short_key(key: str) -> str:
