@@ -3,7 +3,7 @@
 An experiment's results folder records its resolved configuration (``experiment.yaml``: ``configuration``, every
 key flattened to a dotted name, and ``fingerprint``, a SHA-256 of it) when it starts. Everything counts but what
 differs from job to job or from machine to machine (:data:`EXCLUDED`: the replicate, the Morris sample point, the
-scenario, the seed, the grid point, the folders, the progress bar, the memory limit; the launcher is not in the
+scenario, the seed, the grid point, the folders, the progress display, the memory limit; the launcher is not in the
 configuration). Resuming the folder, or aggregating it, with another configuration would mix runs made under
 both: :func:`check_same` refuses it and names the keys that differ.
 """
@@ -26,6 +26,7 @@ EXCLUDED: tuple[str, ...] = (
     "output.dir",
     "output.progress",
     "output.overwrite",
+    "output.job_lines",
     "run",
 )
 SHOWN = 6  # differing keys named in a refusal
