@@ -22,7 +22,7 @@ sys.modules["lieux_attack"] = attack
 _spec.loader.exec_module(attack)
 
 # the cases that run an experiment or a long run (about 30-60 s each on 2 busy cores)
-SLOW = {"2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "5.10", "9.5", "10.5", "W.2"}
+SLOW = {"2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "5.10", "9.5", "9.6", "10.5", "W.2"}
 CASES = [
     pytest.param(c, id=f"{c.id} {c.what}", marks=[pytest.mark.slow] if c.id in SLOW else [])
     for c in attack.CASES

@@ -70,6 +70,7 @@ from simulation.experiments.folders import (
     select,
     update_experiment_file,
 )
+from simulation.observe import guard
 from simulation.observe.metrics import KPI_NAMES
 from simulation.observe.outputs import SUMMARY, is_finished
 
@@ -522,6 +523,9 @@ class ExperimentCallback(Callback):
                 _check_resume(folder, cfg, list(config.hydra.overrides.task))
             else:
                 _check_new_folder(folder, cfg)
+            # one experiment at a time in a folder: a resume started while the first still runs would run the
+            # same jobs twice (released after the aggregation, or at exit; a killed driver's lock is taken over)
+            guard.lock_folder(folder)
             task = [str(o) for o in config.hydra.overrides.task]
             hydra_ov = [str(o) for o in config.hydra.overrides.hydra if not str(o).startswith("hydra.mode=")]
             command = " ".join(["lieux", *(shlex.quote(w) for w in [*task, *hydra_ov])])
@@ -554,6 +558,8 @@ class ExperimentCallback(Callback):
             if described is None:
                 raise
             raise ExperimentAbort(*described) from None
+        finally:
+            guard.unlock_folder(Path(str(config.hydra.sweep.dir)))
 
 
 def _quiet_launchers() -> None:
