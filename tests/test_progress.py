@@ -71,6 +71,14 @@ def test_a_log_gets_a_new_line_per_change_at_most_every_interval() -> None:
     ]  # a rate needs 2 jobs
 
 
+def test_a_resumed_sweep_with_every_job_done_ends_at_once() -> None:
+    clock, out = Clock(), io.StringIO()
+    progress = JobsProgress(4, done=4, stream=out, live=True, clock=clock)
+    progress.update(4)
+    progress.close()
+    assert out.getvalue().endswith("4 of 4 jobs done in 0 s\x1b[K\n")
+
+
 def test_job_watch_counts_summaries_in_the_folder(tmp_path: Path) -> None:
     names = ["baseline_r000", "baseline_r001", "x_r000"]
     out = io.StringIO()

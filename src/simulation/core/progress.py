@@ -116,7 +116,7 @@ class JobsProgress:
         make the rate look one worker's (the first estimate of a 2-worker sweep was 5 times too long).
         """
         ran = self.done - self.start_done
-        if ran < min(2, self.total - self.start_done):
+        if ran <= 0 or ran < min(2, self.total - self.start_done):
             return None
         rate = ran / max(self.clock() - self.start, 1e-9)
         return (self.total - self.done) / rate
