@@ -587,8 +587,9 @@ def _(ctx: Ctx) -> Verdict:
 @case("9.2", "overwrite=true, killed (-9) midway", "the folder looks unfinished (no summary.json)")
 def _(ctx: Ctx) -> Verdict:
     folder = ctx.finished_run("rerun_kill")
+    # a run long enough (a year at full sample) that the kill lands while it runs on any machine
     p = ctx.popen(
-        *SMALL, "population.sample_rate=0.5", "weeks=4", "output.overwrite=true", f"output.dir={folder}"
+        *SMALL, "population.sample_rate=1", "weeks=52", "output.overwrite=true", f"output.dir={folder}"
     )
     deadline = time.time() + TIMEOUT
     while time.time() < deadline and p.poll() is None and (folder / "summary.json").exists():

@@ -564,7 +564,7 @@ OFF = {
         (
             {"op": "demolish"},
             "scenario.interventions[1].op",
-            "one of add_places, close, convert, open_offhours, set",
+            "one of add_places, close, convert, france_services, open_offhours, set",
         ),
         ({"select": {"origin": "school"}}, "scenario.interventions[1].op", "got None"),
         ("close everything", "scenario.interventions[1]", "a mapping with an 'op' key"),

@@ -629,7 +629,11 @@ def _check_resume(folder: Path, cfg: SimConfig, task_overrides: list[str]) -> No
     if old_name != cfg.experiment.name:
         raise UserError(f"resume folder {folder} holds experiment {old_name!r}, not {cfg.experiment.name!r}")
     if isinstance(old.get("configuration"), dict):  # recorded since the fingerprint exists: it must match
-        diff = fingerprint.differences(old["configuration"], fingerprint.configuration(cfg))
+        now = fingerprint.configuration(cfg)
+        if not any(k.startswith("scenario_file.") for k in old["configuration"]):
+            # recorded before the scenario files were part of the fingerprint: compare the rest
+            now = {k: v for k, v in now.items() if not k.startswith("scenario_file.")}
+        diff = fingerprint.differences(old["configuration"], now)
         if diff:
             raise UserError(
                 f"resume folder {folder} was run with another configuration: "

@@ -2,11 +2,11 @@
 
 A scenario's ``interventions`` is a list of YAML mappings, each with an ``op`` key naming a registered
 operation (:mod:`simulation.scenarios.ops`, one module each: ``convert``, ``open_offhours``, ``add_places``,
-``close``, ``set``, ``site``). :func:`parse_interventions` turns them into typed, frozen operations, checking every
-key, type, timetable, activity, provider, origin and zone kind; it raises :class:`~simulation.core.errors.ConfigError`
-naming the key path (``scenario.interventions[2].select.origin``) and what was expected. :func:`apply_scenario`
-applies them in order to copies of the territory and configuration. Each operation's module documents its keys;
-selectors are in :mod:`simulation.scenarios.selectors`.
+``close``, ``set``, ``site``, ``france_services``). :func:`parse_interventions` turns them into typed, frozen
+operations, checking every key, type, timetable, activity, provider, origin and zone kind; it raises
+:class:`~simulation.core.errors.ConfigError` naming the key path (``scenario.interventions[2].select.origin``) and
+what was expected. :func:`apply_scenario` applies them in order to copies of the territory and configuration. Each
+operation's module documents its keys; selectors are in :mod:`simulation.scenarios.selectors`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from simulation.scenarios.base import OPS, Operation, ScenarioState, register
 from simulation.scenarios.ops.add_places import AddPlaces
 from simulation.scenarios.ops.close import Close
 from simulation.scenarios.ops.convert import Convert
+from simulation.scenarios.ops.france_services import FranceServices
 from simulation.scenarios.ops.offhours import OffhoursActivity, OpenOffhours
 from simulation.scenarios.ops.set_values import Set
 from simulation.scenarios.ops.site import Site, SiteSolution, SiteSpec, solve_site
@@ -39,6 +40,7 @@ __all__ = [
     "AddPlaces",
     "Close",
     "Convert",
+    "FranceServices",
     "Intervention",
     "OffhoursActivity",
     "OpenOffhours",

@@ -482,6 +482,61 @@ def fs_sites(
     return pd.DataFrame(rows, columns=cols), notes
 
 
+def fs_places(
+    year: Any, zones: pd.DataFrame, rules: FranceRules | None = None, data_dir: str | Path | None = None
+) -> tuple[pd.DataFrame, list[str]]:
+    """The France Services of ``year`` in the zones (INSEE codes) as places, and the notes of :func:`fs_sites`.
+
+    The places are those of rule 8 (ids ``fs_<site id>``, public, ``PlaceRules.fs_counters`` counters, the
+    partner network's mediators, label ``france_services`` except branches), with the rule's mean floor area of
+    their zone's kind (no random draw: a scenario adding them leaves every other draw of the run unchanged).
+
+    Raises:
+        ConfigError: ``year`` is not a year with a list (key ``territory.france_services``).
+    """
+    rules = rules or FranceRules()
+    y = _year(year)
+    folder = str(Path(data_dir).resolve() if data_dir is not None else DATA_DIR)
+    sites, notes = fs_sites(_national(folder).fs, y, zones["zone_id"].astype(str), rules)
+    kind_of = dict(zip(zones["zone_id"].astype(str), zones["kind"], strict=True))
+    pr = rules.places
+    records = []
+    for s in sites.itertuples(index=False):
+        mask = int(s.opening)
+        records.append(
+            {
+                "place_id": f"fs_{s.site_id}",
+                "zone_id": s.zone_id,
+                "name": s.name,
+                "origin": "france_services",
+                "operator": "public",
+                "area_m2": float(pr.area_m2["france_services"][kind_of[s.zone_id]]),
+                "desks": 0,
+                "counters": pr.fs_counters,
+                "workshop_seats": 0,
+                "opening": mask,
+                "opening_work": 0,
+                "opening_mediation": mask,
+                "opening_workshop": 0,
+                "offhours": 0,
+                "network": True,
+                "permanences": {},
+                "price_day_eur": math.nan,
+                "price_month_eur": math.nan,
+                "label": "" if s.branch else NETWORK_ID,
+            }
+        )
+    return places_frame(records), notes
+
+
+def french_zone_share(zones: pd.DataFrame, data_dir: str | Path | None = None) -> float:
+    """The share of the zones whose id is a zone of the national extract (an INSEE commune or arrondissement)."""
+    folder = str(Path(data_dir).resolve() if data_dir is not None else DATA_DIR)
+    known = set(_national(folder).communes["insee_com"])
+    ids = zones["zone_id"].astype(str)
+    return float(ids.isin(known).mean()) if len(ids) else 0.0
+
+
 # --------------------------------------------------------------------------------------------------
 # Places
 # --------------------------------------------------------------------------------------------------
@@ -877,6 +932,8 @@ __all__ = [
     "NETWORK_ID",
     "equirectangular",
     "france_places",
+    "french_zone_share",
+    "fs_places",
     "fs_sites",
     "lambert93",
     "load_france",
