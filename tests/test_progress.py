@@ -65,7 +65,18 @@ def test_a_log_gets_a_new_line_per_change_at_most_every_interval() -> None:
     clock.now += 1
     progress.update(4)  # the last one always
     progress.close()
-    assert out.getvalue().splitlines() == ["1 of 4 jobs done, ~15 s left", "4 of 4 jobs done in 7 s"]
+    assert out.getvalue().splitlines() == [
+        "1 of 4 jobs done",
+        "4 of 4 jobs done in 7 s",
+    ]  # a rate needs 2 jobs
+
+
+def test_a_resumed_sweep_with_every_job_done_ends_at_once() -> None:
+    clock, out = Clock(), io.StringIO()
+    progress = JobsProgress(4, done=4, stream=out, live=True, clock=clock)
+    progress.update(4)
+    progress.close()
+    assert out.getvalue().endswith("4 of 4 jobs done in 0 s\x1b[K\n")
 
 
 def test_job_watch_counts_summaries_in_the_folder(tmp_path: Path) -> None:
@@ -109,5 +120,5 @@ def test_tiny_experiment_prints_one_progress_line_and_no_job_lines(tmp_path: Pat
     assert ": done (seed" not in both
     progress = [line for line in done.stderr.splitlines() if " jobs done" in line]
     assert progress and progress[-1].startswith("4 of 4 jobs done in ")
-    assert len(progress) <= 3  # a log gets a line per change, at most one per 10 s, and the last
+    assert len(progress) <= 4  # a log gets at most a line per change (at most one per 10 s, and the last)
     assert "4 of 4 jobs complete, 0 missing" in done.stdout

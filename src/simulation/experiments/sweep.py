@@ -21,6 +21,10 @@ into a multirun:
 The launcher is never chosen here: it belongs to the primary config or the command line
 (``hydra/launcher=joblib hydra.launcher.n_jobs=2``).
 
+Progress: the callback starts a :class:`JobWatch` in the driver, which counts the jobs' ``summary.json`` and shows
+``N of M jobs done, ~T left`` on one line (:class:`~simulation.core.progress.JobsProgress`); the launchers' per-job
+log lines and the jobs' own lines are quiet unless ``output.job_lines=true``.
+
 Seeds (common random numbers). With ``pairing: paired`` the job of replicate ``r`` runs with ``seed = r`` for
 every scenario, so each scenario faces the same residents, needs and draws, and differences are taken seed by
 seed. With ``pairing: independent`` it runs with ``seed = r + 1000 x i`` where ``i`` is the scenario's index in

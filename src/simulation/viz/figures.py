@@ -493,7 +493,10 @@ def travel_cost_figure(
 
 
 def mutualisation_figure(
-    costs: pd.DataFrame, scenarios: Sequence[str] | None = None, baseline: str = "baseline"
+    costs: pd.DataFrame,
+    scenarios: Sequence[str] | None = None,
+    baseline: str = "baseline",
+    runs_are: str = "seed",
 ) -> Figure | None:
     """Cost per contact per provider, the baseline against each scenario (grouped bars, mean over seeds).
 
@@ -501,6 +504,8 @@ def mutualisation_figure(
         costs: the table of :func:`provider_costs` (``scenario, provider, mean, sd, n``).
         scenarios: the scenarios to show, in order (default: those of ``costs``).
         baseline: the reference scenario (drawn in dark grey).
+        runs_are: what the runs averaged per scenario are, in the title (``seed``; ``run`` on a grid, where a
+            scenario's runs span seeds and grid points).
 
     Returns:
         The figure, or None when ``costs`` is empty.
@@ -545,7 +550,9 @@ def mutualisation_figure(
         ax.set_ylabel("cost per contact (EUR per need solved, log scale)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=9, ncol=min(3, len(scenarios)), loc="upper right")
-    seeds = f"mean over {n_max} seed{'s' if n_max != 1 else ''}" + (", bars: ± 1 sd" if n_max > 1 else "")
+    seeds = f"mean over {n_max} {runs_are}{'s' if n_max != 1 else ''}" + (
+        ", bars: ± 1 sd" if n_max > 1 else ""
+    )
     ax.set_title(f"Mutualisation: what each provider pays per contact ({seeds})", fontsize=12)
     return fig
 

@@ -566,6 +566,7 @@ def draw_figures(results: Results) -> dict[str, Figure]:
         provider_costs(_provider_tables(results)),
         results.run_scenarios or results.scenarios,
         results.baseline,
+        runs_are="run" if results.grid else "seed",  # a grid: 12 runs are 2 seeds x 6 points
     )
     figures["screening.png"] = screening_figure(results.screening)
     return {name: fig for name, fig in figures.items() if fig is not None}
