@@ -132,3 +132,12 @@ def test_the_reference_is_one_agent_per_person_and_place() -> None:
     assert len(model.people) == cfg.territory.synthetic.adults
     assert 0 < len(model.workers) < len(model.people)
     assert len(model.places) == len(set(model.desk_places) | set(model.counter_places))
+
+
+def test_the_reference_runs_with_random_activation() -> None:
+    """``shuffle=True``: every stage by Mesa's ``shuffle_do`` (the default calls ``do``: no stage depends on order)."""
+    cfg = docking_cfg(0)
+    model = ReferenceModel(cfg, tight_territory(cfg), shuffle=True)
+    for _ in range(7):
+        model.step()
+    assert model.day == 7

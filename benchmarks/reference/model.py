@@ -3,10 +3,11 @@
 Written the plain Mesa way, on purpose without vectorisation over agents: every person is a :class:`Resident`
 (a :class:`Worker` when employed) with its own methods, every point of contact or desk place is a
 :class:`Place` agent, and :class:`ReferenceModel` owns the random number generators (``Model(rng=seed)``) and
-calls the stages of the day on its agent sets with ``shuffle_do``. It shares with the main model only what is not
-behaviour: the territory, the travel matrices, the population's attributes (drawn by the same function from the
-reference's own generator), the places' parsed timetables, and the pure choice helpers applied to one agent's
-utilities (:func:`~simulation.core.choice.log_positive_stable`, :func:`~simulation.core.choice.nested_noise`,
+calls the stages of the day on its agent sets (``do``, or Mesa's random activation ``shuffle_do`` with
+``shuffle=True``). It shares with the main model only what is not behaviour: the territory, the travel matrices,
+the population's attributes (drawn by the same function from the reference's own generator), the places' parsed
+timetables, and the pure choice helpers applied to one agent's utilities
+(:func:`~simulation.core.choice.log_positive_stable`, :func:`~simulation.core.choice.nested_noise`,
 :func:`~simulation.core.choice.choose`).
 
 The random streams are not those of the main model (plain sequential draws, no counter-based noise): the two agree
@@ -477,10 +478,15 @@ class ReferenceModel(mesa.Model):
         cfg: the main model's configuration (:func:`docking_config`); its ``seed`` seeds ``Model(rng=...)``.
         territory: the territory (default: loaded from ``cfg.territory`` with the main model's territory stream,
             so that both run on the same territory for a seed).
+        shuffle: activate the agents of each stage in a random order (``shuffle_do``) rather than in order.
     """
 
-    def __init__(self, cfg: SimConfig, territory: Territory | None = None) -> None:
+    def __init__(self, cfg: SimConfig, territory: Territory | None = None, shuffle: bool = False) -> None:
         super().__init__(rng=cfg.seed)
+        # No stage of the day depends on the order of its agents: choices do not interact within a stage and
+        # each place resolves its capacity by its own lottery. So the stages use ``do`` (the cheapest activation,
+        # an honest speed baseline); ``shuffle=True`` uses Mesa's random activation, ``shuffle_do``, instead.
+        self.shuffle = shuffle
         validate(cfg)
         check_supported(cfg)
         self.cfg = cfg
@@ -559,23 +565,30 @@ class ReferenceModel(mesa.Model):
         )
         return max(float(km), 0.0), max(float(minutes), 0.0)
 
+    def stage(self, agents: mesa.agent.AgentSet, method: str, *args: Any) -> None:
+        """Call ``method`` on every agent of ``agents``, in a random order when ``shuffle``."""
+        if self.shuffle:
+            agents.shuffle_do(method, *args)
+        else:
+            agents.do(method, *args)
+
     def step(self) -> None:
         """One day, in the main model's order of stages (MODEL.md 3)."""
         d = self.day
         dow = d % 7
         if dow == 0:
             self.workers.do("new_week")
-        self.people.shuffle_do("new_day", d)
+        self.stage(self.people, "new_day", d)
         for part in range(3):
             s, abs_slot = dow * 3 + part, d * 3 + part
             if dow < 5 and part == 0:
-                self.workers.shuffle_do("choose_work", d, s)
-                self.desk_set.shuffle_do("run_desks", s)
+                self.stage(self.workers, "choose_work", d, s)
+                self.stage(self.desk_set, "run_desks", s)
                 self.workers.do("close_work_day")
             elif dow < 5 and part == 1:
                 self.desk_set.do("desks_pm", s)
-            self.people.shuffle_do("plan_visit", d, s, abs_slot)
-            self.counter_set.shuffle_do("run_counters", d, s, abs_slot)
+            self.stage(self.people, "plan_visit", d, s, abs_slot)
+            self.stage(self.counter_set, "run_counters", d, s, abs_slot)
         self.day += 1
         if self._period_ends(self.day):
             self.places.do("review")
@@ -616,9 +629,11 @@ class ReferenceModel(mesa.Model):
         }
 
 
-def run_reference(cfg: SimConfig, territory: Territory | None = None) -> dict[str, float]:
+def run_reference(
+    cfg: SimConfig, territory: Territory | None = None, shuffle: bool = False
+) -> dict[str, float]:
     """Run the reference for ``cfg.warmup_weeks + cfg.weeks`` weeks and return its KPIs."""
-    model = ReferenceModel(cfg, territory)
+    model = ReferenceModel(cfg, territory, shuffle)
     for _ in range(model.total_days):
         model.step()
     return model.summary()
