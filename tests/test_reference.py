@@ -141,3 +141,13 @@ def test_the_reference_runs_with_random_activation() -> None:
     for _ in range(7):
         model.step()
     assert model.day == 7
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("population.maker_share", 0.03), ("economics.closure_threshold", 0.6), ("economics.min_contacts", 2.0)],
+)
+def test_the_reference_refuses_what_it_does_not_simulate(key: str, value: float) -> None:
+    cfg = docking_config(**{"territory": {"kind": "synthetic", "synthetic": {"adults": 100}}, key: value})
+    with pytest.raises(ValueError, match=key):
+        ReferenceModel(cfg)

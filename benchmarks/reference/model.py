@@ -50,7 +50,7 @@ def docking_config(**overrides: Any) -> SimConfig:
 
 
 def check_supported(cfg: SimConfig) -> None:
-    """Refuse a configuration with a feature the reference does not simulate (README.md, "Not covered").
+    """Refuse a configuration with a feature the reference does not simulate (README.md, "What it covers").
 
     Raises:
         ValueError: naming the key.
