@@ -6,7 +6,8 @@ sequential ones), so single runs differ; what must agree is each KPI's distribut
 two-sample Welch t test; the tolerance is the KPIs' own seed-to-seed spread (the test's standard error), not a
 picked number, and the level is Bonferroni-corrected for the number of KPIs (family-wise 1 %). The seeds are
 fixed, so the test is deterministic: it cannot flake, and a change of either implementation that shifts a KPI by
-more than a few standard errors fails it.
+more than a few standard errors fails it; a slow test checks that it rejects a reference with a multinomial
+instead of the nested logit (its power).
 
 The territory is made tight on purpose, so that the two capacity lotteries and the operators' capacity review run:
 the synthetic grid's desk places copied into every urban and periurban zone with 2 desks each, one counter per
@@ -49,18 +50,21 @@ KPIS = (
 )
 
 
+def override(seed: int) -> dict[str, object]:
+    """The test's keys over the docking configuration (module docstring)."""
+    return {
+        "territory": {"kind": "synthetic", "synthetic": {"adults": 2500}},
+        "warmup_weeks": 2,
+        "weeks": 4,
+        "seed": seed,
+        "behaviour.service.contacts_per_counter_slot": 1,
+        "behaviour.work.asc_third": -1.0,
+    }
+
+
 def docking_cfg(seed: int) -> SimConfig:
     """The docking configuration of the test (module docstring)."""
-    return docking_config(
-        **{
-            "territory": {"kind": "synthetic", "synthetic": {"adults": 2500}},
-            "warmup_weeks": 2,
-            "weeks": 4,
-            "seed": seed,
-            "behaviour.service.contacts_per_counter_slot": 1,
-            "behaviour.work.asc_third": -1.0,
-        }
-    )
+    return docking_config(**override(seed))
 
 
 def tight_territory(cfg: SimConfig) -> Territory:
@@ -116,6 +120,26 @@ def test_the_kpis_of_both_implementations_agree_within_sampling_error(runs: dict
     report = "\n".join(rows)
     print(report)
     assert all(not r.endswith("FAIL") for r in rows), f"KPIs differ at level {level:.2g}:\n{report}"
+
+
+def rejected(main: pd.DataFrame, ref: pd.DataFrame) -> dict[str, float]:
+    """The KPIs whose Welch test rejects equality at the Bonferroni-corrected level, with their p-values."""
+    level = FAMILY_ALPHA / len(KPIS)
+    ps = {kpi: stats.ttest_ind(main[kpi], ref[kpi], equal_var=False).pvalue for kpi in KPIS}
+    return {kpi: p for kpi, p in ps.items() if p < level}
+
+
+@pytest.mark.slow
+def test_the_comparison_detects_a_reference_with_a_multinomial_logit(runs: dict[str, pd.DataFrame]) -> None:
+    """Power: the same test rejects a reference whose work choice is a multinomial logit (mu 1, not 0.5)."""
+    territory = tight_territory(docking_cfg(0))
+    wrong = pd.DataFrame(
+        [
+            run_reference(docking_config(**{**override(seed), "behaviour.work.mu": 1.0}), territory)
+            for seed in SEEDS
+        ]
+    )
+    assert "third_place_day_share" in rejected(runs["main"], wrong)
 
 
 def test_the_lotteries_and_the_operators_review_run(runs: dict[str, pd.DataFrame]) -> None:
