@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 
 from simulation.core.atomic import write_atomic, write_text_atomic
 from simulation.core.errors import InputFileError, UserError
+from simulation.experiments.decomposition import decomposition_table
 from simulation.experiments.folders import (
     COMPARISON_CSV,
     RESPONSE_CSV,
@@ -1059,6 +1060,75 @@ def _question(results: Results) -> str:
     )
 
 
+_KIND_LABELS = {
+    "office": "office days",
+    "third_place": "third-place days",
+    "home": "home days",
+    "errands": "errands from home",
+    "service": "service visits",
+    "workshop": "workshop trips",
+    "total": "total",
+}
+
+
+def _signed(value: float) -> str:
+    """A compact signed number (``+1.23 M``, ``-45.6 k``, ``+812``); ``—`` when there is none."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    text = number(abs(value))
+    return ("-" if value < 0 else "+" if value > 0 else "") + text
+
+
+def _diff_cell(diff: float, low: float, high: float) -> str:
+    if not np.isfinite(diff):
+        return "—"
+    if low == high == diff:  # the same difference at every seed: no interval to show
+        return f"{_signed(diff) if diff else '0'} (every seed)"
+    text = _signed(diff)
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{_signed(low)}, {_signed(high)}]"
+        if low > 0 or high < 0:
+            text = "**" + text.replace(" [", "** [", 1)
+    return text
+
+
+def _decomposition_lines(results: Results) -> list[str]:
+    """Each strategy's change in person-km by kind of trip, with the days or trips of each kind (the issue's
+    "where the kilometres come from"); nothing on a grid (decomposition.csv has it per point) or for runs made
+    before the decomposition existed."""
+    if results.comparison is None or results.grid or results.runs.empty:
+        return []
+    table = decomposition_table(results.runs, results.baseline, results.pairing, results.run_scenarios)
+    if table.empty:
+        return []
+    lines = [
+        "Scenario minus baseline over the counted weeks, 95 % interval in brackets (**bold**: it excludes 0). "
+        "The kinds' person-km add up to the total; a home day has no trip of its own (its errands are a row). "
+        "Read the days with the kilometres: a strategy that replaces office days saves travel, one that "
+        "replaces home days or adds trips (sessions, visits) adds some.",
+        "",
+    ]
+    for scenario, frame in table.groupby("scenario", sort=False):
+        lines += [
+            f"**{scenario}**",
+            "",
+            "| kind | person-km | baseline person-km | days or trips | baseline |",
+            "|---|---|---|---|---|",
+        ]
+        for r in frame.itertuples():
+            count = _diff_cell(r.count_diff, r.count_ci_low, r.count_ci_high)
+            unit = f" {r.count_unit}" if count not in ("—", "0 (every seed)") and r.count_unit else ""
+            lines.append(
+                f"| {_KIND_LABELS.get(r.kind, r.kind)} | "
+                f"{_diff_cell(r.person_km_diff, r.person_km_ci_low, r.person_km_ci_high)} | "
+                f"{number(r.person_km_baseline) if np.isfinite(r.person_km_baseline) else '—'} | "
+                f"{count}{unit} | "
+                f"{number(r.count_baseline) if np.isfinite(r.count_baseline) else '—'} |"
+            )
+        lines.append("")
+    return lines
+
+
 def build_report(folder: Path | str) -> Path:
     """Write ``figures/*.png`` and ``report.md`` into a results folder, from its files alone.
 
@@ -1105,6 +1175,9 @@ def build_report(folder: Path | str) -> Path:
             *_summary_table(results, shown),
             "",
         ]
+    decomposition = _decomposition_lines(results)
+    if decomposition:
+        lines += ["## Where the kilometres come from", "", *decomposition]
     sweep = _sweep_lines(results, kpis)
     if sweep:
         lines += ["## Sweep", "", *sweep]
@@ -1137,7 +1210,8 @@ def build_report(folder: Path | str) -> Path:
         "## Files",
         "",
         "`runs.csv` (one row per complete run), `comparison.csv` (per scenario and KPI: means, paired "
-        "difference, 95 % CI), `screening.csv` (Morris), `runs/<job>/` (each run's tables), `figures/`.",
+        "difference, 95 % CI), `decomposition.csv` (person-km and days or trips by kind), `screening.csv` "
+        "(Morris), `runs/<job>/` (each run's tables), `figures/`.",
         "",
     ]
     report = results.folder / REPORT_FILE
