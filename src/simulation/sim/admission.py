@@ -101,12 +101,12 @@ def slot_admission(
         cap = net.slot_capacity(key_capacity, abs_slot, activity)
         return SlotAdmission(cap, cap, None)
     week_slot = abs_slot % SLOTS_PER_WEEK
-    rows = np.flatnonzero(net.slot_open[:, week_slot, activity])
-    # where the activity is closed in the slot (nobody plans there), the plain lottery's capacity
+    # the places open in the slot, and those with candidates (desks open only in the afternoon: the day's lottery
+    # runs at AM for the day)
+    rows = np.flatnonzero(net.slot_open[:, week_slot, activity] | (demand > 0))
     admit = net.slot_capacity(key_capacity, abs_slot, activity)
     population = np.zeros(net.n)
     capacity = net.capacity_f[:, activity].copy()
-    capacity[~net.slot_open[:, week_slot, activity]] = 0.0
     if rows.size == 0:
         return SlotAdmission(admit, capacity, population)
     d = demand[rows].astype(float)
