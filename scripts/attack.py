@@ -365,7 +365,12 @@ def _(ctx: Ctx) -> Verdict:
     r = ctx.lieux(f"resume={folder}")
     runs = pd.read_csv(folder / "runs.csv") if (folder / "runs.csv").is_file() else pd.DataFrame()
     same = len(runs) == 4 and runs["n_residents"].nunique() == 1 and set(runs["weeks"]) == {2}
-    return succeeded(r, check("4 of 4" in r.err + r.out, "4 of 4"), check(same, "runs.csv: one set-up"))
+    return succeeded(
+        r,
+        check("4 of 4" in r.err + r.out, "4 of 4"),
+        check(same, "runs.csv: one set-up"),
+        check(not (folder / ".lieux.lock").exists(), "the folder's lock released"),
+    )
 
 
 @case("3.3", "resume=<folder> with one override that changes the runs", "2, names the key")
@@ -587,8 +592,9 @@ def _(ctx: Ctx) -> Verdict:
 @case("9.2", "overwrite=true, killed (-9) midway", "the folder looks unfinished (no summary.json)")
 def _(ctx: Ctx) -> Verdict:
     folder = ctx.finished_run("rerun_kill")
+    # a run long enough (a year at full sample) that the kill lands while it runs on any machine
     p = ctx.popen(
-        *SMALL, "population.sample_rate=0.5", "weeks=4", "output.overwrite=true", f"output.dir={folder}"
+        *SMALL, "population.sample_rate=1", "weeks=52", "output.overwrite=true", f"output.dir={folder}"
     )
     deadline = time.time() + TIMEOUT
     while time.time() < deadline and p.poll() is None and (folder / "summary.json").exists():
@@ -641,6 +647,19 @@ def _(ctx: Ctx) -> Verdict:
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=TIMEOUT)
     return all_of(refused(r, "another run"), check(first_running, "while the first was running"))
+
+
+@case(
+    "9.6",
+    "resume an experiment while it still runs (its folder's lock held)",
+    "2, another run is writing there",
+)
+def _(ctx: Ctx) -> Verdict:
+    exp = ctx.experiment_copy("exp_running")
+    # the lock of a live process of this host (pid 1 is always alive): the experiment's driver, still running
+    (exp / ".lieux.lock").write_text(f"{_host()}-1\n")
+    r = ctx.lieux(f"resume={exp}")
+    return all_of(refused(r, "another run"), check((exp / ".lieux.lock").is_file(), "the lock left alone"))
 
 
 # 10. Lesser ---------------------------------------------------------------------------------------------------

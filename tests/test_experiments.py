@@ -320,7 +320,7 @@ def test_resume_after_a_killed_sweep(tmp_path):
     assert len(after) == 6
     for name, (mtime, content) in before.items():  # nothing complete was recomputed
         assert after[name].stat().st_mtime_ns == mtime and after[name].read_bytes() == content
-        assert f"runs/{name}: complete, skipped" in resumed.stdout
+    assert f"6 jobs ({len(before)} already complete)" in resumed.stdout
     assert len(pd.read_csv(folder / "runs.csv")) == 6
     assert "6 of 6 jobs complete, 0 missing" in resumed.stdout
     assert not list((folder / "runs").glob(".*.tmp"))
@@ -329,7 +329,10 @@ def test_resume_after_a_killed_sweep(tmp_path):
 
 def test_joblib_launcher_runs_an_independent_experiment(tmp_path):
     args = ["experiment=compare_strategies", *TINY, "seeds=1", TWO, "experiment.pairing=independent"]
-    proc = run_cli([*args, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], tmp_path)
+    # output.job_lines=true: the launcher's own lines, quiet by default, name it
+    proc = run_cli(
+        [*args, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "output.job_lines=true"], tmp_path
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     (folder,) = (tmp_path / "results" / "compare_strategies").iterdir()
     runs = pd.read_csv(folder / "runs.csv").set_index("scenario")
@@ -347,11 +350,14 @@ def test_a_grid_from_the_command_line_is_swept_and_compared_point_by_point(tmp_p
         f"{s}_r000_remote_days_per_week={v}" for s in ("baseline", "wider_mesh") for v in (1, 3)
     ]
     runs = pd.read_csv(folder / "runs.csv")
-    assert sorted(runs["overrides"]) == 2 * ["policy.remote_days_per_week=1"] + 2 * [
-        "policy.remote_days_per_week=3"
-    ]
-    labels = set(pd.read_csv(folder / "comparison.csv")["scenario"])
-    assert labels == {f"wider_mesh [policy.remote_days_per_week={v}]" for v in (1, 3)}
+    assert sorted(runs["policy.remote_days_per_week"]) == [1, 1, 3, 3]  # the swept key, its own column
+    comparison = pd.read_csv(folder / "comparison.csv")
+    assert list(comparison.columns[:3]) == ["scenario", "policy.remote_days_per_week", "kpi"]
+    assert set(comparison["scenario"]) == {"wider_mesh"}
+    assert sorted(set(comparison["policy.remote_days_per_week"])) == [1, 3]
+    response = pd.read_csv(folder / "response.csv")
+    assert set(response["parameter"]) == {"policy.remote_days_per_week"}
+    assert (folder / "figures" / "sweep_remote_days_per_week.png").is_file()
 
 
 def test_unknown_experiment_exits_2_with_one_line(tmp_path):
@@ -373,7 +379,12 @@ def test_bad_experiment_setup_exits_2_before_any_job(tmp_path):
 def test_a_finished_job_folder_is_skipped(tmp_path, capsys):
     cfg = to_config(
         {"territory": {"kind": "synthetic", "synthetic": {"adults": 2000}}, "weeks": 1, "warmup_weeks": 0},
-        **{"experiment.name": "x", "experiment.scenarios": ["baseline"], "experiment.replicate": 1},
+        **{
+            "experiment.name": "x",
+            "experiment.scenarios": ["baseline"],
+            "experiment.replicate": 1,
+            "output.job_lines": True,
+        },
     )
     folder = tmp_path / "runs" / "baseline_r001"
     first = experiments.run_experiment_job(cfg, folder)

@@ -22,7 +22,7 @@ sys.modules["lieux_attack"] = attack
 _spec.loader.exec_module(attack)
 
 # the cases that run an experiment or a long run (about 30-60 s each on 2 busy cores)
-SLOW = {"2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "5.10", "9.5", "10.5", "W.2"}
+SLOW = {"2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "5.10", "9.5", "9.6", "10.5", "W.2"}
 CASES = [
     pytest.param(c, id=f"{c.id} {c.what}", marks=[pytest.mark.slow] if c.id in SLOW else [])
     for c in attack.CASES
@@ -111,3 +111,46 @@ def test_a_folder_is_locked_by_one_live_process(tmp_path) -> None:
     lock.write_text("otherhost-1\n")  # another host's lock: it may be running there
     with pytest.raises(UserError, match="otherhost"):
         guard.lock_folder(folder)
+
+
+def test_an_edited_scenario_file_changes_the_fingerprint(tmp_path) -> None:
+    from simulation.experiments import fingerprint
+
+    path = tmp_path / "hubs.yaml"
+    path.write_text("name: hubs\ninterventions:\n  - op: add_places\n    desks: 10\n")
+    before = fingerprint.scenario_files(["hubs", "absent"], tmp_path)
+    path.write_text("name: hubs\ninterventions:\n  - op: add_places\n    desks: 12\n")
+    after = fingerprint.scenario_files(["hubs", "absent"], tmp_path)
+    diff = fingerprint.differences(before, after)
+    assert [(k, a, b) for k, a, b in diff] == [("scenario_file.hubs.interventions[0].desks", 10, 12)]
+    assert before["scenario_file.absent"].startswith("unreadable")
+
+
+def test_the_fingerprint_holds_every_scenario_of_the_experiment_and_old_records_still_resume(
+    tmp_path,
+) -> None:
+    import yaml
+
+    from simulation.core.config import to_config
+    from simulation.core.errors import UserError
+    from simulation.experiments import fingerprint, sweep
+
+    cfg = to_config({"experiment": {"name": "x", "scenarios": ["baseline", "coworking_network"]}})
+    config = fingerprint.configuration(cfg)
+    assert {k.split(".")[1] for k in config if k.startswith("scenario_file.")} == {
+        "baseline",
+        "coworking_network",
+    }
+    # a folder recorded before the scenario files were fingerprinted resumes on the rest of the configuration
+    old = {k: v for k, v in config.items() if not k.startswith("scenario_file.")}
+    (tmp_path / "experiment.yaml").write_text(
+        yaml.safe_dump({"experiment": {"name": "x"}, "configuration": old})
+    )
+    sweep._check_resume(tmp_path, cfg, [])
+    # a folder recorded with them refuses another scenario content, naming the key
+    config["scenario_file.coworking_network.interventions[0].desks"] = 99
+    (tmp_path / "experiment.yaml").write_text(
+        yaml.safe_dump({"experiment": {"name": "x"}, "configuration": config})
+    )
+    with pytest.raises(UserError, match=r"scenario_file\.coworking_network\.interventions\[0\]\.desks"):
+        sweep._check_resume(tmp_path, cfg, [])

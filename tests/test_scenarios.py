@@ -436,6 +436,17 @@ def test_close_removes_the_selected_rows():
     assert log == ["close: 5 places removed (town_hall 4, post_office 1)"]
 
 
+def test_closing_every_place_is_refused_only_when_nothing_opens_after():
+    base = make_territory()
+    every = {"op": "close", "select": {"max_zone_population": 10**9}}
+    with pytest.raises(ConfigError, match=r"interventions\[0\]\.select.*no later intervention opens one"):
+        run([every], base)
+    # the end state counts: close everything, then open the coworking spaces of COWORK
+    new, _, log = run([every, COWORK], base)
+    assert len(new.places) > 0 and (new.places["origin"] == "new").all()
+    assert log[0].startswith(f"close: {len(base.places)} places removed")
+
+
 def test_set_applies_values_and_revalidates():
     iv = [
         {"op": "set", "values": {"policy.remote_days_per_week": 3, "economics.allocation": "contacts"}},

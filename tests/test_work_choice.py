@@ -145,12 +145,12 @@ def test_with_the_time_saving_rule_no_third_place_is_farther_than_the_office():
 LINE_KM = 40.0
 
 
-def line_setup(tiny_territory, coworking: bool):
+def line_setup(tiny_territory, coworking: bool, desks: int = HUGE, remote_days: int = 2):
     zones = [
         dict(zone_id="D", x_km=0, y_km=0, population=2000, kind="rural", car_share=1.0, jobs=0, area_km2=9.0),
         dict(zone_id="J", x_km=LINE_KM, y_km=0, population=0, kind="urban", car_share=1.0, jobs=1000),
     ]
-    places = [dict(place_id="cw", zone_id="D", desks=HUGE, opening="Mon-Fri AM PM")] if coworking else []
+    places = [dict(place_id="cw", zone_id="D", desks=desks, opening="Mon-Fri AM PM")] if coworking else []
     places.append(dict(place_id="th", zone_id="J", origin="town_hall", opening="Mon AM"))
     cfg = small_cfg(
         {
@@ -163,7 +163,11 @@ def line_setup(tiny_territory, coworking: bool):
                 "agreement_share": 1.0,
                 "maker_share": 0.0,
             },
-            "policy": {"third_place_counts_as_remote": False, "employer_pays_third_place": True},
+            "policy": {
+                "third_place_counts_as_remote": False,
+                "employer_pays_third_place": True,
+                "remote_days_per_week": remote_days,
+            },
             "behaviour": {"work": {"asc_home": -50.0, "asc_third": 0.5}},
         }
     )
@@ -182,6 +186,19 @@ def test_a_third_place_in_the_dormitory_zone_saves_the_commute_minus_the_local_t
     assert a["person_km_total"] - b["person_km_total"] == pytest.approx(replaced * saving, rel=1e-9)
     # and the worker-day at the third place costs 2 x the km inside the zone
     assert b["person_km_third_place"] == pytest.approx(replaced * 2 * intra, rel=1e-9)
+
+
+def test_a_full_telecentre_sends_a_worker_without_allowance_to_the_office_not_home(tiny_territory):
+    # Under a telecentre agreement every teleworker may choose the third place; one turned away from a full room
+    # works at home only while the week's allowance lasts. With no allowance at all, nobody works at home (the
+    # fall-back to home had made telecentre_agreement's home days exceed the employer's cap).
+    cfg, territory = line_setup(tiny_territory, coworking=True, desks=5, remote_days=0)
+    summary = run(cfg, territory=territory).summary
+    # every worker wants the room every day; 5 desks: most are turned away, every day
+    assert 0 < summary["third_place_days"] <= 5 * 5 * cfg.weeks
+    assert summary["home_days"] == 0
+    workdays = summary["office_days"] + summary["third_place_days"]
+    assert workdays == pytest.approx(summary["n_workers"] * 5 * cfg.weeks, rel=1e-9)
 
 
 def test_a_visit_chained_with_the_commute_costs_its_detour(tiny_territory):

@@ -49,7 +49,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from simulation import experiments, resources
-from simulation.core import failures
+from simulation.core import failures, params
 from simulation.core.config import SimConfig, register_configs, to_config
 from simulation.core.errors import Abort, ConfigError, UserError
 from simulation.experiments.resume import resume_argv, resume_hint
@@ -85,6 +85,9 @@ def _or_default(value: Any, default: Any) -> Any:
 # Used by configs/config.yaml so that hydra.run.dir / hydra.sweep.dir follow output.dir when it is set.
 if not OmegaConf.has_resolver("or_default"):
     OmegaConf.register_new_resolver("or_default", _or_default)
+# Used by configs/hydra/help/lieux.yaml: the main keys' meaning, unit and range, read from the schema's metadata.
+if not OmegaConf.has_resolver("lieux_help_keys"):
+    OmegaConf.register_new_resolver("lieux_help_keys", params.help_keys)
 
 # Messages and exit statuses of the jobs that failed (a sweep runs its other jobs; main() then exits 2 when
 # one had bad input, else 1).
@@ -303,7 +306,10 @@ def _main(user_full_error: bool) -> None:
                 "incomplete (reinstall lieux-partages: pip install -e . in a clone, or pip install <wheel>)"
             )
         sys.argv = [sys.argv[0], *resume_argv(sys.argv[1:])]  # resume=<folder>: its recorded overrides first
-        _hydra_app()
+        try:
+            _hydra_app()
+        finally:  # an interrupted or failed sweep: end its progress line before any message
+            experiments.state.stop_progress()
     except (HydraException, OmegaConfBaseException) as exc:
         if user_full_error:
             raise

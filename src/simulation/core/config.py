@@ -13,6 +13,7 @@ its options, every map of zone kinds complete), then the rules that involve seve
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
@@ -341,6 +342,7 @@ class OutputConfig:
     slots: bool = param(True, "write slots.parquet (the largest file)", "flag", "CLI")
     progress: bool | None = param(None, "progress bar (None: only when stderr is a terminal)", "flag", "CLI")
     overwrite: bool = param(False, "run again into a folder holding a finished run or experiment (the old result is moved aside first)", "flag", "CLI")
+    job_lines: bool = param(False, "an experiment prints a line per job (Hydra's [HYDRA] #N when launched, the job's own when done) instead of one line 'N of M jobs done, ~T left'", "flag", "CLI")
 
 
 @dataclass
@@ -503,7 +505,8 @@ def field_meta(key: str) -> dict[str, Any]:
         name = part.split("[")[0]
         f = {f.name: f for f in fields(cls)}[name]
         meta = dict(f.metadata)
-        default = f.default_factory() if f.default_factory is not MISSING else f.default  # type: ignore[misc]
+        # dataclasses' MISSING (not OmegaConf's, which marks a required value): the field has no factory
+        default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default  # type: ignore[misc]
         if isinstance(default, list) and default and is_dataclass(default[0]):
             cls = type(default[0])
         elif is_dataclass(default):

@@ -6,6 +6,8 @@ Read from the fields' metadata (:func:`simulation.core.config.param`), so that `
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
@@ -103,3 +105,55 @@ def markdown_table() -> str:
         f"`src/simulation/core/config.py`): {cfgmod.DEFAULT_PROVIDERS_NOTE}"
     )
     return "\n".join(lines) + "\n"
+
+
+HELP_WIDTH = 110  # columns of ``lieux --help`` (wrapped lines are indented under the meaning)
+HELP_KEY_WIDTH = 33  # the key column
+TYPE_UNITS = {"integer", "choice", "text"}  # units that only restate the type: the allowed values say it
+
+
+def _help_allowed(meta: dict[str, Any]) -> str:
+    """The allowed values in plain text (no Markdown escaping): ``0-1``-style ranges or ``a | b``."""
+    if meta.get("choices"):
+        return " | ".join(meta["choices"])
+    return allowed(meta)
+
+
+def help_lines(keys: Sequence[str], width: int = HELP_WIDTH) -> list[str]:
+    """The keys of ``lieux --help``: per key its meaning, unit, allowed values and default, from the metadata.
+
+    Args:
+        keys: dotted keys of the schema (``policy.remote_days_per_week``), in the order to show.
+        width: the line width; a long meaning wraps under itself.
+
+    Returns:
+        One or more lines per key: ``  <key>  <meaning> [<unit>; <allowed>; default <default>]``.
+
+    Raises:
+        KeyError: a key is not in the schema (the help names only real keys).
+    """
+    by_key = {r.key: r for r in rows()}
+    out: list[str] = []
+    for key in keys:
+        row = by_key.get(key)
+        if row is None:
+            raise KeyError(f"lieux --help names {key!r}, which is not a key of the configuration schema")
+        meta = cfgmod.field_meta(key)
+        unit = "" if row.unit in TYPE_UNITS else row.unit
+        values = _help_allowed(meta)
+        values = "" if values == row.meaning else values  # a choice whose meaning lists its options
+        details = [part for part in (unit, values, f"default {row.default}") if part]
+        text = f"{row.meaning} [{'; '.join(details)}]"
+        out += textwrap.wrap(
+            text,
+            width=width,
+            initial_indent=f"  {key:<{HELP_KEY_WIDTH}} ",
+            subsequent_indent=" " * (HELP_KEY_WIDTH + 3),
+            break_on_hyphens=False,
+        )
+    return out
+
+
+def help_keys(*keys: str) -> str:
+    """:func:`help_lines` as one text: the OmegaConf resolver ``lieux_help_keys`` of ``configs/hydra/help``."""
+    return "\n".join(help_lines(keys))

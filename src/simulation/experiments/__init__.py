@@ -26,6 +26,7 @@ from simulation.experiments.aggregation import (
 from simulation.experiments.folders import (
     COMPARISON_CSV,
     EXPERIMENT_FILE,
+    RESPONSE_CSV,
     RUN_COLUMNS,
     RUNS,
     RUNS_CSV,
@@ -44,6 +45,7 @@ from simulation.experiments.stats import (
     compare,
     compare_runs,
     paired_interval,
+    response_table,
     variance_reduction,
     welch_interval,
 )
@@ -74,6 +76,7 @@ __all__ = [
     "EXPERIMENTS_DIR",
     "EXPERIMENT_FILE",
     "INDEPENDENT_SEED_STRIDE",
+    "RESPONSE_CSV",
     "RUNS",
     "RUNS_CSV",
     "RUN_COLUMNS",
@@ -102,6 +105,7 @@ __all__ = [
     "print_status",
     "register_experiments",
     "register_resolvers",
+    "response_table",
     "run_experiment_job",
     "scenario_list",
     "sim_config_of",

@@ -28,6 +28,7 @@ from simulation.core.errors import UserError
 from simulation.experiments import screening
 from simulation.experiments.folders import (
     COMPARISON_CSV,
+    RESPONSE_CSV,
     RUNS,
     RUNS_CSV,
     SCREENING_CSV,
@@ -38,7 +39,13 @@ from simulation.experiments.folders import (
     update_experiment_file,
     write_csv,
 )
-from simulation.experiments.stats import compare, variance_reduction
+from simulation.experiments.stats import (
+    COMPARISON_COLUMNS,
+    compare,
+    label,
+    response_table,
+    variance_reduction,
+)
 from simulation.observe.metrics import KPI_NAMES, MAIN_KPIS
 
 SCREENING_TOP = 5  # parameters printed per KPI after a Morris screening
@@ -56,6 +63,7 @@ class SweepStatus:
     runs: pd.DataFrame | None = None
     comparison: pd.DataFrame | None = None
     screening: pd.DataFrame | None = None
+    response: pd.DataFrame | None = None
     report: Path | None = None
     messages: list[str] = field(default_factory=list)
 
@@ -110,6 +118,11 @@ def comparison_table(comparison: pd.DataFrame, kpis: Sequence[str], baseline: st
     """
     if comparison.empty:
         return "(no comparison: no scenario has runs next to the baseline)"
+    keys = [c for c in comparison.columns if c not in COMPARISON_COLUMNS]  # the swept keys
+    if keys:  # one row per scenario and grid point, named as in the report
+        comparison = comparison.assign(
+            scenario=[label(str(r["scenario"]), {k: r[k] for k in keys}) for _, r in comparison.iterrows()]
+        )
     table = comparison.set_index(["scenario", "kpi"])
     scenarios = list(pd.unique(comparison["scenario"]))
     per_euro = {"person_km_total", "network_cost_eur"} <= set(comparison["kpi"])
@@ -149,6 +162,34 @@ def comparison_table(comparison: pd.DataFrame, kpis: Sequence[str], baseline: st
     return "\n".join(lines)
 
 
+def response_text(response: pd.DataFrame, kpis: Sequence[str]) -> str:
+    """Plain-text response of a sweep: per swept parameter and value, each scenario's mean KPI [95 % CI]."""
+    part = response[response["kpi"].isin(kpis)]
+    cells = [["parameter", "value", "scenario", *kpis]]
+    for (param, value, scenario), rows in part.groupby(["parameter", "value", "scenario"], sort=False):
+        by_kpi = rows.set_index("kpi")
+        row = [str(param).rsplit(".", 1)[-1], str(value), str(scenario)]
+        for k in kpis:
+            if k not in by_kpi.index:
+                row.append("")
+                continue
+            r = by_kpi.loc[k]
+            row.append(f"{_level(r['mean'])} [{_level(r['ci_low'])}, {_level(r['ci_high'])}]")
+        cells.append(row)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = [
+        "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in cells
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("mean over the seeds (and the other swept parameters) [95 % CI]; all in response.csv")
+    return "\n".join(lines)
+
+
+def _level(x: float) -> str:
+    return _fmt(x).lstrip("+") if x is not None and np.isfinite(x) and x >= 0 else _fmt(x)
+
+
 def print_status(status: SweepStatus, exp: ExperimentConfig, out: Any = None) -> None:
     """Print what :func:`aggregate` found: the comparison table or the screening's top parameters, the
     messages, the job counts and where the results and the report are.
@@ -162,6 +203,8 @@ def print_status(status: SweepStatus, exp: ExperimentConfig, out: Any = None) ->
     print("", file=out)
     if status.comparison is not None:
         print(comparison_table(status.comparison, main_kpis(exp), exp.baseline), file=out)
+    elif status.response is not None and not status.response.empty:
+        print(response_text(status.response, main_kpis(exp)), file=out)
     if status.screening is not None:
         ranked = status.screening.sort_values("mu_star", ascending=False, kind="stable")
         top = ranked.groupby("kpi", sort=False).head(SCREENING_TOP)
@@ -231,7 +274,22 @@ def aggregate(folder: Path | str, cfg: SimConfig, report: bool = True, out: Any 
             "aggregated": datetime.now().isoformat(timespec="seconds"),
         }
     }
-    if exp.method == "compare":
+    if exp.method == "compare" and exp.grid:
+        status.response = response_table(
+            runs,
+            list(exp.grid),
+            list(exp.kpis) or list(KPI_NAMES),
+            _baseline_of(exp),
+            exp.pairing,
+            list(exp.scenarios),
+        )
+        write_csv(status.response, folder / RESPONSE_CSV)
+    if exp.method == "compare" and _baseline_of(exp) is None:
+        status.messages.append(
+            f"a sweep of {', '.join(exp.scenarios) or 'one scenario'} without the baseline: its response to the "
+            f"swept parameters is in {RESPONSE_CSV} (no comparison)"
+        )
+    elif exp.method == "compare":
         status.comparison = compare(runs, exp)
         write_csv(status.comparison, folder / COMPARISON_CSV)
         if exp.pairing == "paired" and not runs.empty:
@@ -249,6 +307,12 @@ def aggregate(folder: Path | str, cfg: SimConfig, report: bool = True, out: Any 
         status.report = _build_report(folder, status)
     print_status(status, exp, out)
     return status
+
+
+def _baseline_of(exp: ExperimentConfig) -> str | None:
+    """The baseline when the experiment compares scenarios with it; None for a sweep of one scenario."""
+    scenarios = list(exp.scenarios)
+    return exp.baseline if len(scenarios) >= 2 and exp.baseline in scenarios else None
 
 
 def _screen(runs: pd.DataFrame, exp: ExperimentConfig, status: SweepStatus) -> pd.DataFrame | None:

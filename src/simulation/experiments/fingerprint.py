@@ -3,17 +3,23 @@
 An experiment's results folder records its resolved configuration (``experiment.yaml``: ``configuration``, every
 key flattened to a dotted name, and ``fingerprint``, a SHA-256 of it) when it starts. Everything counts but what
 differs from job to job or from machine to machine (:data:`EXCLUDED`: the replicate, the Morris sample point, the
-scenario, the seed, the grid point, the folders, the progress bar, the memory limit; the launcher is not in the
-configuration). Resuming the folder, or aggregating it, with another configuration would mix runs made under
-both: :func:`check_same` refuses it and names the keys that differ.
+scenario, the seed, the grid point, the folders, the progress display, the memory limit; the launcher is not in the
+configuration). The scenario varies by job, so the fingerprint holds instead the content of every scenario file the
+experiment runs (``scenario_file.<name>.<key>``): a scenario edited between a run and its resume is a change too.
+Resuming the folder, or aggregating it, with another configuration would mix runs made under both: the resume
+check refuses it and names the keys that differ.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
+import yaml
+
+from simulation import resources
 from simulation.core.config import SimConfig, as_dict
 
 # Dotted keys (and prefixes) left out of the fingerprint: they vary by job or by machine, not by experiment.
@@ -26,6 +32,7 @@ EXCLUDED: tuple[str, ...] = (
     "output.dir",
     "output.progress",
     "output.overwrite",
+    "output.job_lines",
     "run",
 )
 SHOWN = 6  # differing keys named in a refusal
@@ -59,7 +66,32 @@ def configuration(cfg: SimConfig) -> dict[str, Any]:
     if cfg.experiment.method == "morris":
         per_job += tuple(str(k) for k in cfg.experiment.parameters)
     flat = flatten(json.loads(json.dumps(as_dict(cfg), default=str)))
+    flat.update(scenario_files(list(cfg.experiment.scenarios) or [cfg.scenario.name]))
     return {k: v for k, v in sorted(flat.items()) if not _excluded(k, per_job)}
+
+
+def scenario_files(names: list[str], folder: Path | None = None) -> dict[str, Any]:
+    """The content of each named scenario file, flattened under ``scenario_file.<name>.``.
+
+    A file that is missing or unreadable is recorded as such (its run fails with its own message); the
+    experiment's jobs read the same files, so an edit between a run and its resume shows here.
+
+    Args:
+        names: scenario names (files ``<folder>/<name>.yaml``).
+        folder: the scenario folder (default: the package's ``configs/scenario``).
+    """
+    folder = folder if folder is not None else resources.configs_dir() / "scenario"
+    out: dict[str, Any] = {}
+    for name in names:
+        path = folder / f"{name}.yaml"
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            out[f"scenario_file.{name}"] = f"unreadable: {type(exc).__name__}"
+            continue
+        data = json.loads(json.dumps(data, default=str))
+        out.update(flatten(data if isinstance(data, dict) else {"value": data}, f"scenario_file.{name}."))
+    return out
 
 
 def fingerprint(config: dict[str, Any]) -> str:

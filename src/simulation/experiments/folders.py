@@ -33,6 +33,7 @@ EXPERIMENT_FILE = "experiment.yaml"
 RUNS_CSV = "runs.csv"
 COMPARISON_CSV = "comparison.csv"
 SCREENING_CSV = "screening.csv"
+RESPONSE_CSV = "response.csv"  # a sweep: each KPI against each swept parameter (stats.response_table)
 RUN_COLUMNS: tuple[str, ...] = ("run_dir", "scenario", "seed", "replicate", "sample", "overrides")
 # Summary keys that runs.csv takes from the job (not repeated from summary.json).
 _SUMMARY_SKIP = {"scenario", "seed"}
@@ -192,9 +193,10 @@ def collect_runs(
         names: read only these job folders (the experiment's expected jobs); default: every one.
 
     Returns:
-        The table of ``runs.csv``: columns :data:`RUN_COLUMNS`, then :data:`~simulation.observe.metrics.KPI_NAMES`,
-        then the other numbers of the summaries. ``run_dir`` is relative to ``folder``; ``overrides`` is
-        ``key=value`` separated by spaces.
+        The table of ``runs.csv``: columns :data:`RUN_COLUMNS`, then one column per swept key (the grid's and
+        the Morris parameters', named by the dotted key: ``policy.remote_days_per_week``), then
+        :data:`~simulation.observe.metrics.KPI_NAMES`, then the other numbers of the summaries. ``run_dir`` is
+        relative to ``folder``; ``overrides`` is the same keys as ``key=value`` separated by spaces.
 
     Raises:
         InputFileError: a run's summary.json is not readable JSON.
@@ -202,6 +204,7 @@ def collect_runs(
     folder = Path(folder)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     rows: list[dict[str, Any]] = []
+    swept: dict[str, None] = {}  # the swept keys met, in order (a dict as an ordered set)
     wanted = None if names is None else set(names)
     for run, finished in _job_folders(folder):
         if not finished or (wanted is not None and run.name not in wanted):
@@ -222,16 +225,19 @@ def collect_runs(
             "sample": run_exp.get("sample", -1),
             "overrides": " ".join(f"{k}={override_value(select(config, k))}" for k in keys),
         }
+        for k in keys:  # each swept key its own column (named by its dotted key), the value as run
+            row[k] = select(config, k)
+            swept.setdefault(k, None)
         for k in KPI_NAMES:
             row[k] = summary.get(k)
         for k, v in summary.items():
             if k not in row and k not in _SUMMARY_SKIP and (isinstance(v, int | float) or v is None):
                 row[k] = v
         rows.append(row)
-    columns = list(RUN_COLUMNS) + list(KPI_NAMES)
+    columns = list(RUN_COLUMNS) + [k for k in swept if k not in KPI_NAMES] + list(KPI_NAMES)
     df = pd.DataFrame(rows)
     if df.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=list(RUN_COLUMNS) + (override_keys(exp) if exp else []) + list(KPI_NAMES))
     for k in KPI_NAMES:
         df[k] = pd.to_numeric(df[k], errors="coerce")
     extra = [c for c in df.columns if c not in columns]

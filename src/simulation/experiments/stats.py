@@ -2,7 +2,9 @@
 
 Every scenario is compared with the baseline KPI by KPI; ``comparison.csv`` has one row per (scenario, kpi)
 (:data:`COMPARISON_COLUMNS`). Runs whose KPI is missing (NaN) are left out of that KPI. With a grid, each grid
-point (the ``overrides`` string of ``runs.csv``) is compared with the baseline at the same point.
+point (the swept keys' columns of ``runs.csv``) is compared with the baseline at the same point, and
+``comparison.csv`` has a column per swept key; :func:`response_table` gives each KPI against each swept
+parameter (``response.csv``, the sweep figures).
 
 Paired (``pairing: paired``, common random numbers: replicate ``r`` runs with seed ``r`` in every scenario).
 Runs are matched on ``seed``; only the seeds both the scenario and the baseline ran count. With
@@ -73,6 +75,19 @@ VARIANCE_REDUCTION_COLUMNS: tuple[str, ...] = (
     "half_width_paired",
     "half_width_independent",
     "ratio",
+)
+RESPONSE_COLUMNS: tuple[str, ...] = (
+    "parameter",
+    "value",
+    "scenario",
+    "kpi",
+    "n",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff_mean",
+    "diff_ci_low",
+    "diff_ci_high",
 )
 RTOL = 1e-9  # differences smaller than this share of the values are rounding noise (e.g. sums of costs)
 
@@ -166,9 +181,46 @@ def _in_groups(runs: pd.DataFrame) -> Iterable[tuple[str, pd.DataFrame]]:
         yield group, runs[overrides == group]
 
 
-def label(scenario: str, group: str) -> str:
-    """The scenario's label in comparison.csv: ``<scenario>``, or ``<scenario> [<key=value ...>]`` on a grid."""
-    return f"{scenario} [{group}]" if group else scenario
+def point_text(point: Mapping[str, Any] | str) -> str:
+    """A grid point in a few words: ``remote_days_per_week=1, teleworkable_share=0.35``.
+
+    Keys are shortened to their last part (as the job folders are named).
+
+    Args:
+        point: ``{dotted.key: value}``, or the ``overrides`` text of runs.csv (``key=value`` separated by spaces).
+    """
+    if isinstance(point, str):
+        pairs = [part.split("=", 1) for part in point.split() if "=" in part]
+    else:
+        pairs = [[str(k), v] for k, v in point.items()]
+    return ", ".join(f"{str(k).rsplit('.', 1)[-1]}={_value_text(v)}" for k, v in pairs)
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def label(scenario: str, group: Mapping[str, Any] | str) -> str:
+    """A scenario at a grid point, for people: ``<scenario>``, or ``<scenario> [<key>=<value>, ...]``."""
+    text = point_text(group) if group else ""
+    return f"{scenario} [{text}]" if text else scenario
+
+
+def grid_columns(runs: pd.DataFrame, keys: Sequence[str] | None) -> list[str]:
+    """The grid keys that are columns of ``runs`` (runs.csv names a column after each swept key)."""
+    return [k for k in keys or [] if k in runs.columns]
+
+
+def _points(runs: pd.DataFrame, keys: Sequence[str]) -> Iterable[tuple[dict[str, Any], pd.DataFrame]]:
+    """The runs of each grid point, ``({key: value}, runs)``, in sorted order of the values."""
+    if not keys:
+        yield {}, runs
+        return
+    for values, part in runs.groupby(list(keys), sort=True, dropna=False):
+        values = values if isinstance(values, tuple) else (values,)
+        yield dict(zip(keys, (v.item() if hasattr(v, "item") else v for v in values), strict=True)), part
 
 
 def _per_seed(frame: pd.DataFrame, kpi: str) -> pd.Series:
@@ -233,6 +285,7 @@ def compare_runs(
     pairing: str = "paired",
     scenarios: Sequence[str] = (),
     confidence: float = CONFIDENCE,
+    grid: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The comparison table of ``runs.csv``: every scenario but the baseline, every KPI, against the baseline.
 
@@ -243,15 +296,22 @@ def compare_runs(
         pairing: ``paired`` or ``independent`` (module docstring).
         scenarios: the order of the scenarios (those of ``runs`` not listed follow in order of appearance).
         confidence: level of the intervals.
+        grid: the swept keys: with their columns in ``runs``, each grid point is compared with the baseline at
+            the same point and the table has a column per key after ``scenario`` (the scenario's plain name);
+            without them (an older runs.csv), points are told apart by ``overrides`` and named in ``scenario``.
 
     Returns:
-        Columns :data:`COMPARISON_COLUMNS`; ``significant`` is True when the interval excludes 0.
+        Columns :data:`COMPARISON_COLUMNS` (with the grid's columns after ``scenario``); ``significant`` is True
+        when the interval excludes 0.
     """
     kpis = [k for k in kpis if k in runs.columns]
+    keys = grid_columns(runs, grid)
     order = [s for s in scenarios if s != baseline]
     order += [s for s in pd.unique(runs["scenario"]) if s != baseline and s not in order]
+    columns = ["scenario", *keys, *COMPARISON_COLUMNS[1:]]
+    groups_: Iterable[tuple[Any, pd.DataFrame]] = _points(runs, keys) if keys else _in_groups(runs)
     rows: list[dict[str, Any]] = []
-    for group, in_group in _in_groups(runs):
+    for group, in_group in groups_:
         base = in_group[in_group["scenario"] == baseline]
         for scenario in order:
             other = in_group[in_group["scenario"] == scenario]
@@ -266,8 +326,13 @@ def compare_runs(
                         pd.to_numeric(base[kpi], errors="coerce"),
                     )
                 row = compare_one(x, y, pairing, confidence)
-                rows.append({"scenario": label(str(scenario), group), "kpi": kpi, **row})
-    df = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+                name = (
+                    {"scenario": str(scenario), **group}
+                    if keys
+                    else {"scenario": label(str(scenario), group)}
+                )
+                rows.append({**name, "kpi": kpi, **row})
+    df = pd.DataFrame(rows, columns=columns)
     return df.astype({"n": int, "n_baseline": int, "significant": bool}) if not df.empty else df
 
 
@@ -283,7 +348,127 @@ def compare(runs: pd.DataFrame, exp: ExperimentConfig, confidence: float = CONFI
         Columns :data:`COMPARISON_COLUMNS`.
     """
     kpis = list(exp.kpis) or list(KPI_NAMES)
-    return compare_runs(runs, exp.baseline, kpis, exp.pairing, list(exp.scenarios), confidence)
+    return compare_runs(
+        runs, exp.baseline, kpis, exp.pairing, list(exp.scenarios), confidence, list(exp.grid)
+    )
+
+
+def _interval(values: np.ndarray, confidence: float) -> tuple[float, float, float]:
+    """Mean and t-interval of independent values (one per seed): ``(mean, low, high)``, NaN bounds under 2."""
+    mean, _, half = paired_interval(values, confidence)  # the same t-interval, of the values themselves
+    return mean, mean - half, mean + half
+
+
+def levels_by_point(
+    runs: pd.DataFrame, grid: Sequence[str], kpis: Iterable[str], confidence: float = CONFIDENCE
+) -> pd.DataFrame:
+    """Each scenario's level at each grid point: the mean over its seeds there, with the t-interval.
+
+    Args:
+        runs: runs.csv (a column per swept key).
+        grid: the swept keys.
+        kpis: the KPIs.
+        confidence: level of the intervals.
+
+    Returns:
+        Columns ``scenario``, the keys, ``kpi, n, mean, ci_low, ci_high``.
+    """
+    keys = grid_columns(runs, grid)
+    kpis = [k for k in kpis if k in runs.columns]
+    rows = []
+    for point, at_point in _points(runs, keys):
+        for scenario, part in at_point.groupby("scenario", sort=False):
+            for kpi in kpis:
+                values = _per_seed(part, kpi).to_numpy(dtype=float)
+                mean, low, high = _interval(values, confidence)
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        **point,
+                        "kpi": kpi,
+                        "n": len(values),
+                        "mean": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["scenario", *keys, "kpi", "n", "mean", "ci_low", "ci_high"])
+
+
+def response_table(
+    runs: pd.DataFrame,
+    grid: Sequence[str],
+    kpis: Iterable[str],
+    baseline: str | None = None,
+    pairing: str = "paired",
+    scenarios: Sequence[str] = (),
+    confidence: float = CONFIDENCE,
+) -> pd.DataFrame:
+    """The response of each KPI to each swept parameter, per scenario: the table the sweep figures draw.
+
+    For a parameter ``p`` at value ``v``, each seed's runs with ``p = v`` are averaged over the other swept
+    parameters (the main effect of ``p`` over the grid's design), then the mean over the seeds with its
+    t-interval (one value per seed: seeds are independent). With a baseline, ``diff_*`` is the scenario minus
+    the baseline at the same points: paired by seed (``pairing: paired``) or Welch's interval of the per-seed
+    values (independent); NaN for the baseline itself or without one.
+
+    Args:
+        runs: runs.csv (with a column per swept key, ``scenario``, ``seed`` and the KPIs).
+        grid: the swept keys (those without a column are skipped).
+        kpis: the KPIs (those without a column are skipped).
+        baseline: the reference scenario, None for a sweep without one (a response only).
+        pairing: ``paired`` or ``independent``.
+        scenarios: the order of the scenarios.
+        confidence: level of the intervals.
+
+    Returns:
+        Columns :data:`RESPONSE_COLUMNS`, one row per (parameter, value, scenario, kpi).
+    """
+    keys = grid_columns(runs, grid)
+    kpis = [k for k in kpis if k in runs.columns]
+    order = [s for s in scenarios if s in set(runs["scenario"])]
+    order += [s for s in pd.unique(runs["scenario"]) if s not in order]
+    rows: list[dict[str, Any]] = []
+    for key in keys:
+        for value, at_value in runs.groupby(key, sort=True):
+            value = value.item() if hasattr(value, "item") else value
+            per_seed = {
+                kpi: {s: _per_seed(at_value[at_value["scenario"] == s], kpi) for s in order} for kpi in kpis
+            }
+            for scenario in order:
+                for kpi in kpis:
+                    x = per_seed[kpi][scenario]
+                    mean, low, high = _interval(x.to_numpy(dtype=float), confidence)
+                    row = {
+                        "parameter": key,
+                        "value": value,
+                        "scenario": scenario,
+                        "kpi": kpi,
+                        "n": len(x),
+                        "mean": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "diff_mean": math.nan,
+                        "diff_ci_low": math.nan,
+                        "diff_ci_high": math.nan,
+                    }
+                    if baseline is not None and scenario != baseline and baseline in per_seed[kpi]:
+                        y = per_seed[kpi][baseline]
+                        diff = compare_one(
+                            x if pairing == "paired" else x.to_numpy(),
+                            y if pairing == "paired" else y.to_numpy(),
+                            pairing,
+                            confidence,
+                        )
+                        row.update(
+                            diff_mean=diff["diff_mean"],
+                            diff_ci_low=diff["ci_low"],
+                            diff_ci_high=diff["ci_high"],
+                        )
+                    rows.append(row)
+    table = pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
+    table["value"] = pd.Series([r["value"] for r in rows], dtype=object)  # 1 stays 1 beside 0.35
+    return table
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,6 +21,10 @@ into a multirun:
 The launcher is never chosen here: it belongs to the primary config or the command line
 (``hydra/launcher=joblib hydra.launcher.n_jobs=2``).
 
+Progress: the callback starts a :class:`JobWatch` in the driver, which counts the jobs' ``summary.json`` and shows
+``N of M jobs done, ~T left`` on one line (:class:`~simulation.core.progress.JobsProgress`); the launchers' per-job
+log lines and the jobs' own lines are quiet unless ``output.job_lines=true``.
+
 Seeds (common random numbers). With ``pairing: paired`` the job of replicate ``r`` runs with ``seed = r`` for
 every scenario, so each scenario faces the same residents, needs and draws, and differences are taken seed by
 seed. With ``pairing: independent`` it runs with ``seed = r + 1000 x i`` where ``i`` is the scenario's index in
@@ -34,11 +38,14 @@ imports it when a job runs). Aggregation is :func:`simulation.experiments.aggreg
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,7 @@ from simulation import resources
 from simulation.core import failures
 from simulation.core.config import ExperimentConfig, SimConfig, to_config
 from simulation.core.errors import Abort, ConfigError, InputFileError, UserError
+from simulation.core.progress import JobsProgress
 from simulation.experiments import fingerprint, screening
 from simulation.experiments.aggregation import SweepStatus, aggregate
 from simulation.experiments.folders import (
@@ -66,6 +74,7 @@ from simulation.experiments.folders import (
     select,
     update_experiment_file,
 )
+from simulation.observe import guard
 from simulation.observe.metrics import KPI_NAMES
 from simulation.observe.outputs import SUMMARY, is_finished
 
@@ -92,16 +101,85 @@ class SweepState:
         last_status: what the last aggregation found (None before it ends).
         current_folder: the results folder of the sweep under way (for the resume hint after Ctrl-C).
         current_name: the experiment's name.
+        watch: the progress line of the sweep under way.
+        quieted: the launchers' loggers made quiet, with their former levels.
     """
 
     last_status: SweepStatus | None = None
     current_folder: Path | None = None
     current_name: str = ""
+    watch: JobWatch | None = None
+    quieted: dict[str, int] = dc_field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget the last sweep (a new command starts)."""
+        self.stop_progress()
         self.last_status = self.current_folder = None
         self.current_name = ""
+
+    def stop_progress(self) -> None:
+        """End the progress line and give the launchers' loggers their levels back (idempotent)."""
+        if self.watch is not None:
+            self.watch.stop()
+            self.watch = None
+        for name, level in self.quieted.items():
+            logging.getLogger(name).setLevel(level)
+        self.quieted.clear()
+
+
+# The loggers of Hydra's launchers: they log one INFO line per job ("[HYDRA] #N : overrides"), which the
+# progress line replaces unless output.job_lines=true. A parent logger's level covers its modules.
+LAUNCHER_LOGGERS = (
+    "hydra._internal.core_plugins.basic_launcher",
+    "hydra_plugins.hydra_joblib_launcher",
+    "hydra_plugins.hydra_ray_launcher",
+    "hydra_plugins.hydra_submitit_launcher",
+)
+WATCH_INTERVAL_S = 0.5  # how often the driver counts the finished jobs
+
+
+class JobWatch:
+    """Counts the finished jobs of a sweep from its folder and shows them on a :class:`JobsProgress` line.
+
+    Jobs may run in other processes (joblib, Ray) or machines (Submitit) whose callbacks never reach the driver,
+    but every finished job leaves its ``summary.json`` (written last, atomically) in its folder under ``runs/``,
+    so a thread of the driver counts those, whatever the launcher.
+
+    Args:
+        folder: the results folder.
+        names: the job folders of the sweep (:func:`~simulation.experiments.folders.expected_jobs`).
+        progress: the line to update.
+        interval: seconds between two counts.
+    """
+
+    def __init__(
+        self, folder: Path, names: Sequence[str], progress: JobsProgress, interval: float = WATCH_INTERVAL_S
+    ) -> None:
+        self.folders = [Path(folder) / RUNS / n for n in names]
+        self.progress, self.interval = progress, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lieux-progress", daemon=True)
+
+    def count(self) -> int:
+        """The finished jobs now."""
+        return sum(is_finished(f) for f in self.folders)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.progress.update(self.count())
+
+    def start(self) -> JobWatch:
+        """Start counting in a daemon thread (it never keeps the process alive)."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Count once more, end the line and stop the thread."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self.progress.update(self.count())
+        self.progress.close()
 
 
 state = SweepState()
@@ -240,8 +318,8 @@ def check_setup(cfg: SimConfig) -> None:
     """Check what only makes sense for a whole experiment (the schema checks the rest).
 
     Raises:
-        ConfigError: no scenario other than the baseline, baseline not compared, unknown KPI, Morris without
-            parameters or with several scenarios.
+        ConfigError: no scenario other than the baseline (without a grid), baseline not compared, unknown KPI,
+            a grid value the key does not allow, Morris without parameters or with several scenarios.
     """
     exp = cfg.experiment
     scenarios = scenario_list(cfg)
@@ -250,16 +328,17 @@ def check_setup(cfg: SimConfig) -> None:
     unknown = [k for k in exp.kpis if k not in KPI_NAMES]
     if unknown:
         raise ConfigError("experiment.kpis", f"got {unknown}, expected KPIs among {', '.join(KPI_NAMES)}")
-    for key, values in exp.grid.items():
-        if not isinstance(values, list | tuple) or not values:
-            raise ConfigError(
-                f"experiment.grid.{key}", f"got {values!r}, expected a non-empty list of values"
-            )
+    check_grid(cfg)
     if exp.method == "compare":
+        if exp.grid and len(scenarios) == 1:
+            return  # a plain parameter sweep of one scenario: reported as a response, no comparison
+        if len(scenarios) < 2:
+            raise ConfigError(
+                "experiment.scenarios",
+                f"got {scenarios}, expected the baseline and another (or one scenario with an experiment.grid)",
+            )
         if exp.baseline not in scenarios:
             raise ConfigError("experiment.baseline", f"got {exp.baseline!r}, expected one of {scenarios}")
-        if len(scenarios) < 2:
-            raise ConfigError("experiment.scenarios", f"got {scenarios}, expected the baseline and another")
     else:
         if not exp.parameters:
             raise ConfigError(
@@ -267,6 +346,30 @@ def check_setup(cfg: SimConfig) -> None:
             )
         if len(scenarios) != 1:
             raise ConfigError("experiment.scenarios", f"got {scenarios}, expected one scenario (morris)")
+
+
+def check_grid(cfg: SimConfig) -> None:
+    """Validate every value of ``experiment.grid`` as its key, before any job runs.
+
+    Each value goes through the schema's validation (:func:`~simulation.core.config.to_config`) as the job would
+    run it, so a wrong value stops the sweep at once, naming the key and its allowed range, instead of failing
+    job by job (and a resume could only fail again).
+
+    Raises:
+        ConfigError: a key is not a configuration key, its values are not a non-empty list, or a value is
+            outside what the key allows.
+    """
+    for key, values in cfg.experiment.grid.items():
+        if not isinstance(values, list | tuple) or not values:
+            raise ConfigError(
+                f"experiment.grid.{key}", f"got {values!r}, expected a non-empty list of values"
+            )
+        for value in values:
+            try:
+                to_config(cfg, **{str(key): value})
+            except ConfigError as exc:  # the key's own message, said to come from the grid
+                reason = str(exc).split(": ", 1)[-1]
+                raise ConfigError(exc.key, f"{reason} (in experiment.grid)") from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -327,7 +430,8 @@ def run_experiment_job(
                 str(folder / SUMMARY),
                 f"unreadable (not the JSON object lieux writes); delete the folder {folder} to run this job again",
             )
-        print(f"{label}: complete, skipped", flush=True)
+        if cfg.output.job_lines:
+            print(f"{label}: complete, skipped", flush=True)
         return summary
     if scenario_choice is not None and scenario_choice != cfg.scenario.name:
         raise ConfigError(
@@ -341,11 +445,12 @@ def run_experiment_job(
     result.summary.setdefault("runtime_s", round(time.perf_counter() - start, 3))
     write_run(result, job_cfg, folder)
     summary = summary_dict(result, job_cfg)
-    print(
-        f"{label}: done (seed {job_cfg.seed}, {time.perf_counter() - start:.1f} s, "
-        f"person_km_total {summary.get('person_km_total', float('nan')):,.0f})",
-        flush=True,
-    )
+    if job_cfg.output.job_lines:  # otherwise the driver's progress line counts it (JobWatch)
+        print(
+            f"{label}: done (seed {job_cfg.seed}, {time.perf_counter() - start:.1f} s, "
+            f"person_km_total {summary.get('person_km_total', float('nan')):,.0f})",
+            flush=True,
+        )
     return summary
 
 
@@ -422,18 +527,24 @@ class ExperimentCallback(Callback):
                 _check_resume(folder, cfg, list(config.hydra.overrides.task))
             else:
                 _check_new_folder(folder, cfg)
+            # one experiment at a time in a folder: a resume started while the first still runs would run the
+            # same jobs twice (released after the aggregation, or at exit; a killed driver's lock is taken over)
+            guard.lock_folder(folder)
             task = [str(o) for o in config.hydra.overrides.task]
             hydra_ov = [str(o) for o in config.hydra.overrides.hydra if not str(o).startswith("hydra.mode=")]
             command = " ".join(["lieux", *(shlex.quote(w) for w in [*task, *hydra_ov])])
             task = [o for o in task if not o.startswith("resume=")]
             write_experiment_file(folder, cfg, command, task, hydra_ov)
             state.current_folder, state.current_name = folder, cfg.experiment.name
-            n = len(expected_jobs(cfg))
-            done = sum(is_finished(folder / RUNS / j) for j in expected_jobs(cfg)) if cfg.resume else 0
+            names = expected_jobs(cfg)
+            done = sum(is_finished(folder / RUNS / j) for j in names) if cfg.resume else 0
             print(
-                f"experiment {cfg.experiment.name}: {n} jobs ({done} already complete) in {folder}",
+                f"experiment {cfg.experiment.name}: {len(names)} jobs ({done} already complete) in {folder}",
                 flush=True,
             )
+            if not cfg.output.job_lines:
+                _quiet_launchers()
+                state.watch = JobWatch(folder, names, JobsProgress(len(names), done)).start()
         except Exception as exc:
             described = failures.describe(exc)
             if described is None:
@@ -441,7 +552,8 @@ class ExperimentCallback(Callback):
             raise ExperimentAbort(*described) from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        """Aggregate the results folder (:func:`aggregate`)."""
+        """End the progress line, then aggregate the results folder (:func:`aggregate`)."""
+        state.stop_progress()
         try:
             cfg = sim_config_of(config)
             state.last_status = aggregate(Path(str(config.hydra.sweep.dir)), cfg)
@@ -450,6 +562,19 @@ class ExperimentCallback(Callback):
             if described is None:
                 raise
             raise ExperimentAbort(*described) from None
+        finally:
+            guard.unlock_folder(Path(str(config.hydra.sweep.dir)))
+
+
+def _quiet_launchers() -> None:
+    """Raise the launchers' loggers to WARNING for this sweep (:meth:`SweepState.stop_progress` restores them).
+
+    Done in the driver before the launcher starts: the per-job lines are logged there, whatever the launcher.
+    """
+    for name in LAUNCHER_LOGGERS:
+        logger = logging.getLogger(name)
+        state.quieted.setdefault(name, logger.level)
+        logger.setLevel(logging.WARNING)
 
 
 def _add_grid_params(config: DictConfig, cfg: SimConfig) -> None:
@@ -510,7 +635,11 @@ def _check_resume(folder: Path, cfg: SimConfig, task_overrides: list[str]) -> No
     if old_name != cfg.experiment.name:
         raise UserError(f"resume folder {folder} holds experiment {old_name!r}, not {cfg.experiment.name!r}")
     if isinstance(old.get("configuration"), dict):  # recorded since the fingerprint exists: it must match
-        diff = fingerprint.differences(old["configuration"], fingerprint.configuration(cfg))
+        now = fingerprint.configuration(cfg)
+        if not any(k.startswith("scenario_file.") for k in old["configuration"]):
+            # recorded before the scenario files were part of the fingerprint: compare the rest
+            now = {k: v for k, v in now.items() if not k.startswith("scenario_file.")}
+        diff = fingerprint.differences(old["configuration"], now)
         if diff:
             raise UserError(
                 f"resume folder {folder} was run with another configuration: "

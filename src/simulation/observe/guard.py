@@ -26,6 +26,8 @@ import atexit
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +231,22 @@ def _sim_config(config: DictConfig) -> SimConfig:
     return to_config(data)  # type: ignore[arg-type]
 
 
+@contextmanager
+def _as_abort() -> Iterator[None]:
+    """Raise a user's mistake or a described failure of the machine as :class:`Abort` (a bug keeps its traceback)."""
+    try:
+        yield
+    except UserError as exc:
+        raise Abort(str(exc), 2) from None
+    except Exception as exc:
+        from simulation.core.failures import describe
+
+        described = describe(exc)
+        if described is None:
+            raise
+        raise Abort(*described) from None
+
+
 class OutputGuard(Callback):
     """Hydra callback: the checks of this module before Hydra creates the run or sweep folder.
 
@@ -238,22 +256,13 @@ class OutputGuard(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         """A plain run: validate the configuration, check its folder, set aside a replaced result."""
-        try:
+        with _as_abort():
             cfg = _sim_config(config)
             check_run(Path(str(config.hydra.run.dir)), cfg)
-        except UserError as exc:
-            raise Abort(str(exc), 2) from None
-        except Exception as exc:
-            from simulation.core.failures import describe
-
-            described = describe(exc)
-            if described is None:
-                raise
-            raise Abort(*described) from None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """A sweep or an experiment: check its root folder; a plain sweep also refuses finished jobs."""
-        try:
+        with _as_abort():
             root = Path(str(config.hydra.sweep.dir))
             territory = OmegaConf.select(config, "territory")
             check_output_folder(
@@ -268,12 +277,3 @@ class OutputGuard(Callback):
                         f"{root} holds finished runs ({', '.join(done[:5])}{'...' if len(done) > 5 else ''}); "
                         "choose another output.dir, or add output.overwrite=true to replace them"
                     )
-        except UserError as exc:
-            raise Abort(str(exc), 2) from None
-        except Exception as exc:
-            from simulation.core.failures import describe
-
-            described = describe(exc)
-            if described is None:
-                raise
-            raise Abort(*described) from None

@@ -163,20 +163,26 @@ def plan(
     first = first_true(hit, axis=2)  # [U, M]
     cover_first = cover[np.arange(med.size)[None, :], np.maximum(first, 0)]  # [U, M]
     ncov = popcount(ubits[:, None] & cover_first)
-    f = first[inv]  # [R, M]
-    day_of = (abs_slot + f) // 3
-    deadline = res.pend_deadline[who].min(axis=1)
-    ok = (f >= 0) & (day_of <= deadline[:, None])
-    days_until = (abs_slot + f) // 3 - day
+    # Residents who share their zone, car, pending categories, earliest deadline and (when chaining) work zone
+    # see the same [place] rows of slot, time and feasibility: those rows are computed once per group (a few
+    # hundred groups for thousands of residents), then handed to each member. Same numbers, same choices.
     z, c = pop.zone[who], pop.car[who].astype(np.int64)
-    t = world.zp.minutes[c[:, None], z[:, None], med[None, :]]
-    if away_zone is not None:
-        chain = np.flatnonzero(away_zone[who] >= 0)
-        if chain.size:
-            wz = away_zone[who[chain]]
-            _, dmin = detour(world, z[chain, None], c[chain, None], med[None, :], wz[:, None])
-            today = day_of[chain] == day
-            t[chain] = np.where(today, dmin / 2.0, t[chain])
+    deadline = res.pend_deadline[who].min(axis=1)
+    wz_all = away_zone[who] if away_zone is not None else np.full(who.size, -1, dtype=np.int64)
+    keys = np.column_stack([z, c, inv, deadline, wz_all])
+    ukeys, kinv = np.unique(keys, axis=0, return_inverse=True)
+    kinv = kinv.reshape(-1)
+    gz, gc, ginv, gdeadline, gwz = (ukeys[:, j] for j in range(5))
+    f = first[ginv]  # [G, M]
+    day_of = (abs_slot + f) // 3
+    ok = (f >= 0) & (day_of <= gdeadline[:, None])
+    days_until = day_of - day
+    t = world.zp.minutes[gc[:, None], gz[:, None], med[None, :]]
+    chain = np.flatnonzero(gwz >= 0)
+    if chain.size:
+        _, dmin = detour(world, gz[chain, None], gc[chain, None], med[None, :], gwz[chain, None])
+        today = day_of[chain] == day
+        t[chain] = np.where(today, dmin / 2.0, t[chain])
     asc = _asc_kind(world, res)
     # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
     # handful of points of contact; without it the many far alternatives would crowd out giving up). Utilities
@@ -184,17 +190,16 @@ def plan(
     # id, so the draws, and the choice, are those of the full matrix with the other columns at -inf.
     kset = sv.consideration_set
     if med.size > kset:
-        cols = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [R, k]
+        gcols = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [G, k]
     else:
-        cols = np.broadcast_to(np.arange(med.size), (who.size, med.size))
-    f_k = np.take_along_axis(f, cols, axis=1)
-    u = (
-        sv.b_time * np.take_along_axis(t, cols, axis=1)
-        + sv.b_delay * np.take_along_axis(days_until, cols, axis=1)
-        + sv.b_bundle * (ncov[inv[:, None], cols] - 1)
-        + asc[cols]
-    )
-    u = np.where(np.take_along_axis(ok, cols, axis=1), u, -np.inf)
+        gcols = np.broadcast_to(np.arange(med.size), (ukeys.shape[0], med.size))
+    cols = gcols[kinv]  # [R, k]
+    f = np.take_along_axis(f, gcols, axis=1)[kinv]
+    t = np.take_along_axis(t, gcols, axis=1)[kinv]
+    days_until = np.take_along_axis(days_until, gcols, axis=1)[kinv]
+    ok = np.take_along_axis(ok, gcols, axis=1)[kinv]
+    u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv[:, None], cols] - 1) + asc[cols]
+    u = np.where(ok, u, -np.inf)
     util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
     alts = np.column_stack([np.full(who.size, world.keys.give_up), net.place_hash[med[cols]]])
     noise = gumbel(world.keys.service, abs_slot, who, alts)
@@ -203,7 +208,7 @@ def plan(
     go = pick > 0
     r, col = who[go], pick[go] - 1
     res.plan_place[r] = med[cols[go, col]]
-    res.plan_slot[r] = abs_slot + f_k[go, col]
+    res.plan_slot[r] = abs_slot + f[go, col]
     for t_abs in np.unique(res.plan_slot[r]):
         res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
 

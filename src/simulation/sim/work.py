@@ -264,7 +264,12 @@ def work_slot(world: World, workers: Workers, s: int, abs_slot: int, rec: Record
         workers.cap_today, workers.pop_today = lot.capacity, lot.population
         prio = uniform(world.keys.lottery, abs_slot, world.pop.worker_person[third])
         ok = admit(place, prio, lot.admit)
-        workers.today_place[third[~ok]] = HOME  # fall back: home
+        # Fall back: home while the week's allowance lasts, else the office. Under the usual agreement only
+        # workers with allowance left reach a third place, so this is home; under a telecentre agreement
+        # (third_place_counts_as_remote: false) a worker without allowance must not be sent home by a full room.
+        out = third[~ok]
+        has_left = workers.remote_used[out] < world.cfg.policy.remote_days_per_week
+        workers.today_place[out] = np.where(has_left, HOME, OFFICE)
         workers.admitted = third[ok]
         workers.rejected_am = np.bincount(place[~ok], minlength=net.n)
         _record_day(world, workers, rec)

@@ -475,23 +475,21 @@ def max_coverage(
     base = float(pb.weights[positive & cover[:, pb.forced].any(axis=1)].sum()) if pb.forced.any() else 0.0
     bound = max(covered, base + out.bound) if np.isfinite(out.bound) else float("inf")
     gap = _relative_gap(covered, bound) if covered > 0 or bound > 0 else 0.0
-    return SitingResult(
-        problem="max_coverage",
-        objective=covered,
-        chosen=chosen,
-        assignment=assignment,
-        assignment_cost=dist,
-        bound=bound,
-        gap=gap,
-        optimal=gap == 0.0,
-        status="optimal" if gap == 0.0 else (out.status if out.status != "optimal" else "gap_limit"),
-        seconds=time.perf_counter() - t0,
-        radius=radius,
-        covered_weight=covered,
-        covered_share=share,
+    return _coverage_result(
+        pb,
+        "max_coverage",
+        covered,
+        chosen,
+        assignment,
+        dist,
+        covered,
+        share,
+        bound,
+        gap,
+        out.status,
+        t0,
+        radius,
         uncoverable=uncoverable,
-        assignment_share=np.where(assignment >= 0, 1.0, 0.0),
-        load=_load(assignment, pb.weights, m),
         stats={
             "formulation": "mclp_patterns",
             "patterns": k,
@@ -619,21 +617,56 @@ def set_cover(
     assignment, dist = _nearest(pb.cost, chosen)
     covered, share = _coverage(pb.weights, dist, radius)
     stats["weighted_cost"] = float(pb.weights[must] @ dist[must]) if must.any() else 0.0
+    return _coverage_result(
+        pb,
+        "set_cover",
+        float(n_sites),
+        chosen,
+        assignment,
+        dist,
+        covered,
+        share,
+        bound,
+        gap,
+        out.status,
+        t0,
+        radius,
+        stats=stats,
+    )
+
+
+def _coverage_result(
+    pb: Problem,
+    problem: str,
+    objective: float,
+    chosen: np.ndarray,
+    assignment: np.ndarray,
+    dist: np.ndarray,
+    covered: float,
+    share: float,
+    bound: float,
+    gap: float,
+    solver_status: str,
+    t0: float,
+    radius: float,
+    **extra: Any,
+) -> SitingResult:
+    """The result of a coverage problem (MCLP, LSCP): each demand point served by its nearest open site."""
     return SitingResult(
-        problem="set_cover",
-        objective=float(n_sites),
+        problem=problem,
+        objective=objective,
         chosen=chosen,
         assignment=assignment,
         assignment_cost=dist,
         bound=bound,
         gap=gap,
         optimal=gap == 0.0,
-        status="optimal" if gap == 0.0 else (out.status if out.status != "optimal" else "gap_limit"),
+        status="optimal" if gap == 0.0 else (solver_status if solver_status != "optimal" else "gap_limit"),
         seconds=time.perf_counter() - t0,
         radius=radius,
         covered_weight=covered,
         covered_share=share,
         assignment_share=np.where(assignment >= 0, 1.0, 0.0),
-        load=_load(assignment, pb.weights, m),
-        stats=stats,
+        load=_load(assignment, pb.weights, pb.n_candidates),
+        **extra,
     )

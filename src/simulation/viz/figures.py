@@ -12,7 +12,9 @@ dashboard. :mod:`simulation.viz.report_md` reads a results folder, calls them an
   with their 95 % confidence intervals (comparison.csv);
 - :func:`mutualisation_figure`: cost per contact of each provider, baseline against each scenario
   (:func:`provider_costs` of the runs' providers.csv);
-- :func:`screening_figure`: Morris mu* against sigma per KPI (screening.csv).
+- :func:`screening_figure`: Morris mu* against sigma per KPI (screening.csv);
+- :func:`sweep_figure`: each main KPI against one swept parameter, a line with its 95 % band per scenario
+  (response.csv).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from matplotlib.patches import Patch
 from simulation.core.timetable import DAYS, N_PARTS, N_SLOTS, PARTS
 from simulation.experiments.stats import is_significant
 from simulation.observe.console import kpi_unit
-from simulation.viz.text import kpi_label
+from simulation.viz.text import is_share, kpi_label
 
 PROFILES: tuple[str, ...] = ("mediation", "work", "workshop", "multifunctional", "inert")
 PROFILE_COLOURS: dict[str, str] = {
@@ -491,7 +493,10 @@ def travel_cost_figure(
 
 
 def mutualisation_figure(
-    costs: pd.DataFrame, scenarios: Sequence[str] | None = None, baseline: str = "baseline"
+    costs: pd.DataFrame,
+    scenarios: Sequence[str] | None = None,
+    baseline: str = "baseline",
+    runs_are: str = "seed",
 ) -> Figure | None:
     """Cost per contact per provider, the baseline against each scenario (grouped bars, mean over seeds).
 
@@ -499,6 +504,8 @@ def mutualisation_figure(
         costs: the table of :func:`provider_costs` (``scenario, provider, mean, sd, n``).
         scenarios: the scenarios to show, in order (default: those of ``costs``).
         baseline: the reference scenario (drawn in dark grey).
+        runs_are: what the runs averaged per scenario are, in the title (``seed``; ``run`` on a grid, where a
+            scenario's runs span seeds and grid points).
 
     Returns:
         The figure, or None when ``costs`` is empty.
@@ -543,7 +550,9 @@ def mutualisation_figure(
         ax.set_ylabel("cost per contact (EUR per need solved, log scale)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=9, ncol=min(3, len(scenarios)), loc="upper right")
-    seeds = f"mean over {n_max} seed{'s' if n_max != 1 else ''}" + (", bars: ± 1 sd" if n_max > 1 else "")
+    seeds = f"mean over {n_max} {runs_are}{'s' if n_max != 1 else ''}" + (
+        ", bars: ± 1 sd" if n_max > 1 else ""
+    )
     ax.set_title(f"Mutualisation: what each provider pays per contact ({seeds})", fontsize=12)
     return fig
 
@@ -660,6 +669,104 @@ def _bar_panel(
     ax.grid(axis="x", alpha=0.3)
 
 
+def _widen_flat(ax: Any) -> None:
+    """A flat line (a KPI the parameter does not move) gets a readable axis, not its rounding noise magnified."""
+    low, high = ax.get_ylim()
+    middle = (low + high) / 2
+    if high - low <= 1e-9 * max(1.0, abs(middle)):
+        half = max(abs(middle) * 0.05, 1.0)
+        ax.set_ylim(middle - half, middle + half)
+
+
 def _short_param(name: str) -> str:
     parts = name.split(".")
     return ".".join(parts[-2:]) if len(parts) > 2 else name
+
+
+SWEEP_MAX_KPIS = 4  # KPI columns of a sweep figure
+SCENARIO_COLOURS = ("#444444", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
+
+
+def sweep_figure(
+    response: pd.DataFrame,
+    parameter: str,
+    kpis: Sequence[str] | None = None,
+    scenarios: Sequence[str] | None = None,
+    baseline: str | None = None,
+) -> Figure | None:
+    """Each main KPI against one swept parameter: one line per scenario with its 95 % interval band.
+
+    The top row is each scenario's level; with a baseline, the bottom row is each other scenario's difference
+    against it at the same points (zero line dashed). Every point is the mean over the seeds of the runs at that
+    value, averaged over the other swept parameters (:func:`simulation.experiments.stats.response_table`).
+
+    Args:
+        response: the table of response.csv (``parameter, value, scenario, kpi, n, mean, ci_low, ci_high,
+            diff_mean, diff_ci_low, diff_ci_high``).
+        parameter: the swept key to draw (``policy.remote_days_per_week``).
+        kpis: the KPI columns, in order (default: those of the table; at most :data:`SWEEP_MAX_KPIS`).
+        scenarios: the scenarios, in order (default: those of the table).
+        baseline: the reference scenario (drawn first, in dark grey), None for a sweep without one.
+
+    Returns:
+        The figure, or None when the table has no row for the parameter.
+    """
+    part = response[response["parameter"].astype(str) == parameter]
+    if part.empty:
+        return None
+    present = list(dict.fromkeys(part["kpi"].astype(str)))
+    kpis = [k for k in (kpis or present) if k in present][:SWEEP_MAX_KPIS]
+    names = list(dict.fromkeys(part["scenario"].astype(str)))
+    scenarios = [s for s in (scenarios or names) if s in names]
+    if baseline in scenarios:
+        scenarios = [baseline, *[s for s in scenarios if s != baseline]]
+    diffs = baseline is not None and part["diff_mean"].notna().any()
+    values = list(dict.fromkeys(part["value"]))
+    numeric = all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values)
+    position = {v: (float(v) if numeric else i) for i, v in enumerate(values)}
+    n_rows = 2 if diffs else 1
+    fig = Figure(figsize=(3.9 * len(kpis) + 0.6, 3.2 * n_rows + 1.2), layout="constrained")
+    axes = fig.subplots(n_rows, len(kpis), squeeze=False)
+    colour = {s: SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)] for i, s in enumerate(scenarios)}
+    for j, kpi in enumerate(kpis):
+        rows = part[part["kpi"].astype(str) == kpi]
+        share = is_share(kpi)  # rates drawn in % (levels) and percentage points (differences)
+        factor = 100.0 if share else 1.0
+        for r, (prefix, what) in enumerate([("", "level"), ("diff_", "difference")][:n_rows]):
+            ax = axes[r][j]
+            for scenario in scenarios:
+                if what == "difference" and scenario == baseline:
+                    continue
+                line = rows[rows["scenario"].astype(str) == scenario]
+                line = line.assign(_x=[position[v] for v in line["value"]]).sort_values("_x")
+                x = line["_x"].to_numpy(float)
+                mean = factor * line[f"{prefix}mean"].to_numpy(float)
+                low = factor * line[f"{prefix}ci_low"].to_numpy(float)
+                high = factor * line[f"{prefix}ci_high"].to_numpy(float)
+                ax.plot(x, mean, marker="o", color=colour[scenario], label=scenario, linewidth=1.6)
+                if np.isfinite(low).any():
+                    ax.fill_between(x, low, high, color=colour[scenario], alpha=0.18, linewidth=0)
+            if what == "difference":
+                ax.axhline(0, color="black", linewidth=0.8, linestyle="--")
+            ax.set_title(
+                kpi_label(kpi) if what == "level" else f"{kpi_label(kpi)}: minus {baseline}", fontsize=10
+            )
+            unit = ("%" if what == "level" else "points") if share else kpi_unit(kpi)
+            ax.set_ylabel(unit or what)
+            ax.set_xlabel(_short_param(parameter))
+            if not numeric:
+                ax.set_xticks(range(len(values)), [str(v) for v in values])
+            else:
+                ax.set_xticks(sorted(position.values()))
+            ax.grid(alpha=0.3)
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 5), useOffset=False)
+            _widen_flat(ax)
+    handles = [Line2D([], [], color=colour[s], marker="o", label=s) for s in scenarios]
+    handles.append(Patch(facecolor="grey", alpha=0.3, label="95 % confidence interval (over the seeds)"))
+    fig.legend(
+        handles=handles, loc="outside lower center", ncol=min(4, len(handles)), fontsize=9, frameon=False
+    )
+    fig.suptitle(
+        f"The main KPIs against {parameter} (mean over the seeds and the other swept parameters)", fontsize=12
+    )
+    return fig

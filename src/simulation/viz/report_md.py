@@ -35,6 +35,7 @@ from simulation.core.atomic import write_atomic, write_text_atomic
 from simulation.core.errors import InputFileError, UserError
 from simulation.experiments.folders import (
     COMPARISON_CSV,
+    RESPONSE_CSV,
     RUNS,
     RUNS_CSV,
     SCREENING_CSV,
@@ -42,19 +43,31 @@ from simulation.experiments.folders import (
     read_experiment_file,
     unfinished_jobs,
 )
-from simulation.experiments.stats import compare_runs, is_identical, is_significant, variance_reduction
+from simulation.experiments.stats import (
+    COMPARISON_COLUMNS,
+    compare_runs,
+    is_identical,
+    is_significant,
+    label,
+    levels_by_point,
+    point_text,
+    response_table,
+    variance_reduction,
+)
 from simulation.observe.console import kpi_unit
 from simulation.observe.metrics import KPI_NAMES, MAIN_KPIS
 from simulation.observe.outputs import SUMMARY
 from simulation.observe.plausibility import warning_lines
 from simulation.viz.figures import (
     HEATMAP_MAX_PLACES,
+    SWEEP_MAX_KPIS,
     RunTables,
     heatmap_figure,
     map_figure,
     mutualisation_figure,
     provider_costs,
     screening_figure,
+    sweep_figure,
     travel_cost_figure,
 )
 from simulation.viz.text import (
@@ -96,7 +109,12 @@ class Results:
         screening: ``screening.csv``, None when absent.
         incomplete: job folders of ``runs/`` without ``summary.json`` (unfinished or killed jobs).
         baseline: the reference scenario.
-        scenarios: the scenarios, the baseline first.
+        scenarios: the scenarios, the baseline first; on a grid, each compared scenario at each grid point
+            (``coworking_network [remote_days_per_week=1]``), as ``comparison`` names them.
+        grid: the swept keys (columns of runs.csv and comparison.csv), empty without a grid.
+        run_scenarios: the scenarios as the runs name them (plain names), the baseline first.
+        response: ``response.csv`` (each KPI against each swept parameter), recomputed from the runs when absent;
+            None without a grid.
     """
 
     folder: Path
@@ -109,6 +127,9 @@ class Results:
     baseline: str
     scenarios: list[str]
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grid: list[str] = field(default_factory=list)
+    run_scenarios: list[str] = field(default_factory=list)
+    response: pd.DataFrame | None = None
 
     @property
     def pairing(self) -> str:
@@ -209,14 +230,35 @@ def load_results(folder: Path | str) -> Results:
         )
     baseline = str(experiment.get("baseline") or "baseline")
     order: list[str] = [str(s) for s in experiment.get("scenarios") or []]
+    grid = [str(k) for k in (experiment.get("grid") or {}) if str(k) in runs.columns]
+    if comparison is not None:  # an older runs.csv: the swept keys are the comparison's extra columns
+        grid = grid or [c for c in comparison.columns if c not in COMPARISON_COLUMNS]
     recomputed = False
+    pairing = str(experiment.get("pairing") or "paired")
     if comparison is None and not runs.empty and screening is None and baseline in set(runs["scenario"]):
         kpis = [k for k in KPI_NAMES if k in runs.columns]
-        pairing = str(experiment.get("pairing") or "paired")
-        comparison = compare_runs(runs, baseline, kpis, pairing, scenarios=order)
+        comparison = compare_runs(runs, baseline, kpis, pairing, scenarios=order, grid=grid)
         recomputed = not comparison.empty
         if comparison.empty:
             comparison = None
+    response: pd.DataFrame | None = None
+    if grid and not runs.empty:
+        response_path = folder / RESPONSE_CSV
+        if response_path.is_file():
+            response = _read_csv(response_path)
+        else:
+            with_base = baseline if comparison is not None else None
+            kpis = [k for k in KPI_NAMES if k in runs.columns]
+            response = response_table(runs, grid, kpis, with_base, pairing, order)
+    run_order = list(dict.fromkeys([*order, *(runs["scenario"] if not runs.empty else [])]))
+    run_order = [s for s in run_order if runs.empty or s in set(runs["scenario"])]
+    if baseline in run_order:
+        run_order = [baseline, *[s for s in run_order if s != baseline]]
+    arms: list[str] = []
+    if comparison is not None and grid and set(grid) <= set(comparison.columns):
+        # the per-scenario sections read one arm per (scenario, grid point), named with its point
+        arms = [label(str(r["scenario"]), {k: r[k] for k in grid}) for _, r in comparison.iterrows()]
+        comparison = comparison.assign(scenario=arms)
     seen = list(runs["scenario"]) if not runs.empty else []
     if comparison is not None:
         seen += list(comparison["scenario"])
@@ -230,6 +272,8 @@ def load_results(folder: Path | str) -> Results:
     if baseline in order:
         order.remove(baseline)
         order.insert(0, baseline)
+    if arms:  # on a grid the compared arms replace the plain names (which have no row of their own)
+        order = [baseline, *dict.fromkeys(arms)]
     summaries: dict[str, dict[str, Any]] = {}
     if not runs.empty:
         for row in runs.to_dict("records"):
@@ -256,6 +300,9 @@ def load_results(folder: Path | str) -> Results:
         baseline=baseline,
         scenarios=order,
         summaries=summaries,
+        grid=grid,
+        run_scenarios=run_order,
+        response=response,
     )
 
 
@@ -377,7 +424,7 @@ def _representatives(results: Results) -> dict[str, Path]:
     sort_cols = [c for c in ("replicate", "seed", "sample") if c in keyed]
     if sort_cols:
         keyed = keyed.sort_values(sort_cols, kind="stable", na_position="last")
-    for scenario in results.scenarios:
+    for scenario in results.run_scenarios or results.scenarios:
         rows = keyed[keyed["scenario"] == scenario]
         if not rows.empty:
             out[scenario] = Path(rows.iloc[0]["path"])
@@ -472,6 +519,22 @@ CAPTIONS: dict[str, str] = {
 }
 
 
+def sweep_figure_name(key: str) -> str:
+    """The file of the sweep figure of a swept key: ``sweep_<last part of the key>.png``."""
+    return f"sweep_{key.rsplit('.', 1)[-1]}.png"
+
+
+def figure_caption(name: str) -> str:
+    """The caption of a figure file (:data:`CAPTIONS`, or the sweep figure's)."""
+    if name.startswith("sweep_"):
+        return (
+            "A figure per swept parameter: each main KPI against it (top: the level of each scenario; bottom, "
+            "with a baseline: each scenario minus the baseline at the same grid points). Each point is the mean "
+            "over the seeds, averaged over the other swept parameters; the band is its 95 % confidence interval."
+        )
+    return CAPTIONS[name]
+
+
 def draw_figures(results: Results) -> dict[str, Figure]:
     """The figures of a results folder, by file name (those with nothing to draw left out), in report order.
 
@@ -482,7 +545,16 @@ def draw_figures(results: Results) -> dict[str, Figure]:
         ``{file name: Figure}`` among :data:`CAPTIONS`' names.
     """
     figures: dict[str, Figure | None] = {}
-    if results.comparison is not None:
+    if results.response is not None:  # a sweep: the KPIs against each parameter replace the bars per arm
+        for key in results.grid:
+            figures[sweep_figure_name(key)] = sweep_figure(
+                results.response,
+                key,
+                _report_kpis(results)[:SWEEP_MAX_KPIS] or None,
+                results.run_scenarios,
+                results.baseline if results.comparison is not None else None,
+            )
+    elif results.comparison is not None:
         figures["travel_cost.png"] = travel_cost_figure(
             results.comparison, results.others, results.baseline, _weeks(results), results.pairing
         )
@@ -492,7 +564,10 @@ def draw_figures(results: Results) -> dict[str, Figure]:
     figures["occupancy_heatmap.png"] = heatmap_figure(panels)
     del panels  # the slots of every panel: free them before reading the providers of every run
     figures["mutualisation.png"] = mutualisation_figure(
-        provider_costs(_provider_tables(results)), results.scenarios, results.baseline
+        provider_costs(_provider_tables(results)),
+        results.run_scenarios or results.scenarios,
+        results.baseline,
+        runs_are="run" if results.grid else "seed",  # a grid: 12 runs are 2 seeds x 6 points
     )
     figures["screening.png"] = screening_figure(results.screening)
     return {name: fig for name, fig in figures.items() if fig is not None}
@@ -514,7 +589,7 @@ def _weeks(results: Results) -> int | None:
 
 def _report_kpis(results: Results) -> list[str]:
     """The KPIs the report reads: the experiment's, else :data:`~simulation.observe.metrics.MAIN_KPIS`, else 7."""
-    comp = results.comparison
+    comp = results.comparison if results.comparison is not None else results.response
     present = list(dict.fromkeys(comp["kpi"].astype(str))) if comp is not None else []
     chosen = [str(k) for k in results.experiment.get("kpis") or [] if str(k) in present]
     if not chosen:
@@ -539,9 +614,20 @@ def _setup_lines(results: Results) -> list[str]:
         if sample is not None and pd.notna(sample) and float(sample) < 1:
             extra.append(f"{float(sample):.0%} of the adults simulated")
         lines.append(f"- **Territory**: {territory}" + (f" ({', '.join(extra)})" if extra else "") + ".")
-    scen = ", ".join(f"`{s}`" for s in results.others)
-    lines.append(f"- **Scenarios**: `{results.baseline}` (the reference) against {scen or 'none'}.")
-    if not runs.empty and "seed" in runs:
+    if results.grid and results.comparison is None:
+        scen = ", ".join(f"`{s}`" for s in results.run_scenarios)
+        lines.append(f"- **Scenarios**: {scen}, swept without a baseline (its response, no comparison).")
+    else:
+        names = results.run_scenarios[1:] if results.grid else results.others
+        scen = ", ".join(f"`{s}`" for s in names)
+        lines.append(f"- **Scenarios**: `{results.baseline}` (the reference) against {scen or 'none'}.")
+    if results.grid:
+        lines.append(
+            "- **Swept**: " + " × ".join(f"`{k}` ({_values_text(results, k)})" for k in results.grid) + "."
+        )
+    if not runs.empty and "seed" in runs and results.grid:
+        lines.append(_seed_grid_line(results))
+    elif not runs.empty and "seed" in runs:
         seeds = sorted({int(s) for s in runs["seed"].dropna()})
         per = runs.groupby("scenario").size()
         lines.append(
@@ -598,6 +684,84 @@ def _setup_lines(results: Results) -> list[str]:
     return lines
 
 
+def _values_text(results: Results, key: str) -> str:
+    values = sorted(pd.unique(results.runs[key].dropna()))
+    return ", ".join(point_text({key: v}).split("=", 1)[1] for v in values)
+
+
+def _seed_grid_line(results: Results) -> str:
+    """``Seeds: 0, 1 (2 seeds × 6 grid points = 12 runs per scenario)``."""
+    runs = results.runs
+    seeds = sorted({int(s) for s in runs["seed"].dropna()})
+    points = runs[results.grid].drop_duplicates()
+    per = runs.groupby("scenario").size()
+    per_text = f"{int(per.max())}" if per.min() == per.max() else f"{int(per.min())} to {int(per.max())}"
+    # replicates, not seeds, when each scenario has its own seeds (pairing independent)
+    n_seeds = int(runs["replicate"].nunique()) if "replicate" in runs else len(seeds)
+    return (
+        f"- **Seeds**: {', '.join(map(str, seeds))} ({n_seeds} seed{'s' if n_seeds != 1 else ''} × "
+        f"{len(points)} grid points = {per_text} runs per scenario)."
+    )
+
+
+def _sweep_lines(results: Results, kpis: list[str]) -> list[str]:
+    """The sweep: per grid point, the baseline's level and each scenario's difference (or each one's level)."""
+    runs, keys = results.runs, results.grid
+    if runs.empty or not keys:
+        return []
+    kpis = kpis[:3]
+    levels = levels_by_point(runs, keys, kpis)
+    comp = results.comparison
+    lines = []
+    if comp is not None:
+        others = results.run_scenarios[1:]
+        lines.append(
+            f"Per grid point: the level of `{results.baseline}` (mean over the seeds) and each scenario's "
+            "difference against it at the same point, [95 % CI], **bold** when significant."
+        )
+        head = [_short_key(k) for k in keys]
+        head += [f"{results.baseline}: {kpi_label(k)}" for k in kpis]
+        head += [f"{s}: {kpi_label(k)} difference" for s in others for k in kpis]
+    else:
+        others = []
+        lines.append("Per grid point: each scenario's level, mean over the seeds [95 % CI].")
+        head = [_short_key(k) for k in keys]
+        head += [f"{s}: {kpi_label(k)}" for s in results.run_scenarios for k in kpis]
+    lines += [
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(keys) + "---:|" * (len(head) - len(keys)),
+    ]
+    for point, part in levels.groupby(keys, sort=True):
+        point = point if isinstance(point, tuple) else (point,)
+        cells = [point_text({k: v}).split("=", 1)[1] for k, v in zip(keys, point, strict=True)]
+        shown = [results.baseline] if comp is not None else results.run_scenarios
+        for s in shown:
+            for k in kpis:
+                hit = part[(part["scenario"] == s) & (part["kpi"] == k)]
+                cells.append(_level_cell(hit.iloc[0], k, interval=comp is None) if not hit.empty else "")
+        for s in others:
+            arm = label(s, dict(zip(keys, point, strict=True)))
+            cells += [_cell(_row(results, arm, k), k) for k in kpis]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines
+
+
+def _level_cell(row: pd.Series, kpi: str, interval: bool) -> str:
+    """A level at a grid point, with its 95 % interval over the seeds when asked (a sweep without baseline)."""
+    text = format_level(kpi, float(row["mean"]))
+    low, high = float(row["ci_low"]), float(row["ci_high"])
+    if interval and np.isfinite(low) and np.isfinite(high):
+        factor = 100.0 if is_share(kpi) else 1.0
+        text += f" [{number(factor * low)}, {number(factor * high)}]"
+    return text
+
+
+def _short_key(key: str) -> str:
+    return f"`{key.rsplit('.', 1)[-1]}`"
+
+
 def _expected_jobs(results: Results) -> int | None:
     ex = results.experiment
     status = ex.get("status") if isinstance(ex.get("status"), dict) else {}
@@ -631,6 +795,8 @@ def _summary_table(results: Results, kpis: list[str]) -> list[str]:
         base_cells.append(
             f"level {format_level(k, float(base))}" if base is not None and pd.notna(base) else ""
         )
+    if results.grid:  # the baseline's level differs from point to point: the Sweep section gives it
+        base_cells = ["level per grid point: see Sweep", *["" for _ in kpis[1:]]]
     lines.append(f"| {results.baseline} (reference) | " + " | ".join(base_cells) + " |")
     for scenario in results.others:
         cells = [_cell(_row(results, scenario, k), k) for k in kpis]
@@ -927,7 +1093,8 @@ def build_report(folder: Path | str) -> Path:
     """
     results = load_results(folder)
     figures = [
-        (_save(fig, results.folder, name), CAPTIONS[name]) for name, fig in draw_figures(results).items()
+        (_save(fig, results.folder, name), figure_caption(name))
+        for name, fig in draw_figures(results).items()
     ]
 
     name = results.experiment.get("name") or results.folder.name
@@ -958,6 +1125,9 @@ def build_report(folder: Path | str) -> Path:
             *_summary_table(results, shown),
             "",
         ]
+    sweep = _sweep_lines(results, kpis)
+    if sweep:
+        lines += ["## Sweep", "", *sweep]
     if figures:
         lines += ["## Figures", ""]
         for i, (path, caption) in enumerate(figures, start=1):

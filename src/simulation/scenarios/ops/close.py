@@ -33,11 +33,20 @@ class Close(Operation):
         idx = select_places(self.select, state.zones, state.places, f"{self.key}.select")
         if idx.empty:
             return "close: the selector matched no place (nothing closed)"
-        if len(idx) == len(state.places):  # the model needs at least one place
-            raise ConfigError(
-                f"{self.key}.select",
-                f"selects every place of the territory ({len(idx)}); expected at least one place to remain",
-            )
+        if len(idx) == len(state.places):
+            # The model needs at least one place, but a later add_places or site may open some: what counts is
+            # the scenario's end state, checked once every intervention is applied.
+            key, n = f"{self.key}.select", len(idx)
+
+            def some_place_left(end: ScenarioState) -> None:
+                if end.places.empty:
+                    raise ConfigError(
+                        key,
+                        f"selects every place of the territory ({n}) and no later intervention opens one; "
+                        "expected at least one place to remain",
+                    )
+
+            state.checks.append(some_place_left)
         msg = f"close: {len(idx)} places removed ({count_by_origin(state.places.loc[idx, 'origin'])})"
         state.places = state.places.drop(index=idx).reset_index(drop=True)
         return msg
