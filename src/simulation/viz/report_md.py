@@ -58,6 +58,7 @@ from simulation.experiments.stats import (
 from simulation.observe.console import kpi_unit
 from simulation.observe.metrics import KPI_NAMES, MAIN_KPIS
 from simulation.observe.outputs import SUMMARY
+from simulation.observe.plausibility import warning_lines
 from simulation.viz.figures import (
     HEATMAP_MAX_PLACES,
     SWEEP_MAX_KPIS,
@@ -1129,6 +1130,25 @@ def _decomposition_lines(results: Results) -> list[str]:
     return lines
 
 
+def _plausibility_lines(results: Results) -> list[str]:
+    """Per scenario, its KPIs (mean over its runs) outside their plausible bands (docs/ODD.md, "Plausibility
+    bands"), with the likely cause; one sentence when every scenario is inside every band."""
+    runs = results.runs
+    if runs is None or runs.empty:
+        return []
+    out = []
+    for scenario, group in runs.groupby("scenario", sort=False):
+        means = group.select_dtypes("number").mean(numeric_only=True).to_dict()
+        out += [f"- `{scenario}`: {line}" for line in warning_lines(means)]
+    if not out:
+        return ["Every scenario's KPIs (means over seeds) are inside their plausible bands (docs/ODD.md)."]
+    head = (
+        'KPIs outside the bands the field patterns allow (docs/ODD.md, "Plausibility bands"; means over '
+        "seeds): read the scenario's differences with care, the model is likely mis-set on this territory."
+    )
+    return [head, "", *out]
+
+
 def build_report(folder: Path | str) -> Path:
     """Write ``figures/*.png`` and ``report.md`` into a results folder, from its files alone.
 
@@ -1206,6 +1226,9 @@ def build_report(folder: Path | str) -> Path:
     screening = _screening_lines(results)
     if screening:
         lines += ["## Screening (Morris)", "", *screening]
+    plausible = _plausibility_lines(results)
+    if plausible:
+        lines += ["## Plausibility", "", *plausible, ""]
     lines += [
         "## Files",
         "",
