@@ -131,7 +131,9 @@ def test_run_job_writes_every_output(tmp_path, monkeypatch, capsys):
     run = read_run(out)
     assert run["config"]["seed"] == 7 and run["config"]["territory"]["kind"] == "synthetic"
     assert set(run["tables"]) == {"slots", "places", "providers", "zones", "periods"}
-    assert run["notes"] == ["a note"]
+    # the run's own notes, then its KPIs outside their plausible bands (observe.plausibility)
+    assert run["notes"][0] == "a note"
+    assert all(n.startswith("plausibility: ") for n in run["notes"][1:])
 
     printed = capsys.readouterr().out
     assert "occupancy_rate" in printed and "access_share_20min" in printed and str(out) in printed

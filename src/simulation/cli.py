@@ -56,6 +56,7 @@ from simulation.experiments.resume import resume_argv, resume_hint
 from simulation.observe import guard
 from simulation.observe.console import kpi_table
 from simulation.observe.outputs import SUMMARY, restore_previous, summary_dict, write_run
+from simulation.observe.plausibility import warning_lines
 from simulation.scenarios import check_scenario_file
 from simulation.sim import model
 
@@ -168,6 +169,8 @@ def run_job(cfg: DictConfig | dict[str, Any]) -> dict[str, Any]:
             guard.unlock_folder(folder)
     summary = summary_dict(result, sim_cfg)
     print(kpi_table(summary))
+    for line in warning_lines(summary):  # the KPIs outside their plausible bands, with the likely cause
+        print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
     print(f"outputs: {folder}")
     return summary
 

@@ -26,8 +26,10 @@ import pandas as pd
 from simulation.core.config import ExperimentConfig, SimConfig
 from simulation.core.errors import UserError
 from simulation.experiments import screening
+from simulation.experiments.decomposition import decomposition_table
 from simulation.experiments.folders import (
     COMPARISON_CSV,
+    DECOMPOSITION_CSV,
     RESPONSE_CSV,
     RUNS,
     RUNS_CSV,
@@ -292,6 +294,11 @@ def aggregate(folder: Path | str, cfg: SimConfig, report: bool = True, out: Any 
     elif exp.method == "compare":
         status.comparison = compare(runs, exp)
         write_csv(status.comparison, folder / COMPARISON_CSV)
+        decomposition = decomposition_table(
+            runs, exp.baseline, exp.pairing, list(exp.scenarios), list(exp.grid)
+        )
+        if not decomposition.empty:
+            write_csv(decomposition, folder / DECOMPOSITION_CSV)
         if exp.pairing == "paired" and not runs.empty:
             vr = variance_reduction(runs, baseline=exp.baseline)
             updates["variance_reduction"] = {

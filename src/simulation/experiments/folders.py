@@ -33,6 +33,7 @@ EXPERIMENT_FILE = "experiment.yaml"
 RUNS_CSV = "runs.csv"
 COMPARISON_CSV = "comparison.csv"
 SCREENING_CSV = "screening.csv"
+DECOMPOSITION_CSV = "decomposition.csv"  # person-km and days or trips by kind (experiments.decomposition)
 RESPONSE_CSV = "response.csv"  # a sweep: each KPI against each swept parameter (stats.response_table)
 RUN_COLUMNS: tuple[str, ...] = ("run_dir", "scenario", "seed", "replicate", "sample", "overrides")
 # Summary keys that runs.csv takes from the job (not repeated from summary.json).

@@ -7,7 +7,8 @@ A finished run folder holds::
     slots.parquet   one row per place, week, day, slot and activity (if output.slots)
     places.csv, providers.csv, zones.csv, periods.csv
     config.yaml     the resolved configuration
-    notes.txt       what the run had to report (only when there is something)
+    notes.txt       what the run had to report (only when there is something), the KPIs outside their
+                    plausible bands (lines ``plausibility: ...``)
 
 Atomic writing: every file is first written into a hidden temporary folder on the same file system
 (:mod:`simulation.core.atomic`: ``.<name>.<host>-<pid>.<random>.tmp``). If the run folder does not exist yet,
@@ -38,6 +39,7 @@ from simulation.core.atomic import clean_stale, temp_folder
 from simulation.core.config import SimConfig, as_dict
 from simulation.core.errors import InputFileError
 from simulation.observe.metrics import KPI_NAMES
+from simulation.observe.plausibility import warning_lines
 
 
 @dataclass
@@ -146,8 +148,10 @@ def _write_files(result: RunResult, cfg: SimConfig, folder: Path) -> list[str]:
     with open(folder / CONFIG, "w", encoding="utf-8") as fh:
         yaml.safe_dump(as_dict(cfg), fh, sort_keys=False, allow_unicode=True)
     names.append(CONFIG)
-    if result.notes:
-        (folder / NOTES).write_text("\n".join(str(n) for n in result.notes) + "\n", encoding="utf-8")
+    # the KPIs outside their plausible bands (observe.plausibility), after what the run itself had to report
+    notes = [*result.notes, *(f"plausibility: {line}" for line in warning_lines(result.summary))]
+    if notes:
+        (folder / NOTES).write_text("\n".join(str(n) for n in notes) + "\n", encoding="utf-8")
         names.append(NOTES)
     text = json.dumps(summary_dict(result, cfg), indent=2, allow_nan=False, ensure_ascii=False)
     (folder / SUMMARY).write_text(text + "\n", encoding="utf-8")

@@ -17,6 +17,7 @@ import numpy as np
 
 from simulation.core.choice import admit, choose, first_true
 from simulation.core.randomness import gumbel, uniform
+from simulation.sim.admission import slot_admission
 from simulation.sim.network import WORKSHOP
 from simulation.sim.recorder import Recorder
 from simulation.sim.world import World
@@ -109,11 +110,14 @@ def workshop_slot(world: World, makers: Makers, day: int, s: int, abs_slot: int,
     bucket = makers.buckets.pop(abs_slot, [])
     users = np.zeros(net.n, dtype=np.int64)
     rej = users
-    cap = net.slot_capacity(world.keys.capacity, abs_slot, WORKSHOP)
+    who = np.concatenate(bucket) if bucket else np.zeros(0, np.int64)
+    place = makers.plan_place[who]
+    lot = slot_admission(
+        net, world.demand, world.keys.capacity, world.keys.imputation, abs_slot, WORKSHOP,
+        np.bincount(place, minlength=net.n),
+    )  # fmt: skip
     if bucket:
-        who = np.concatenate(bucket)
-        place = makers.plan_place[who]
-        ok = admit(place, uniform(world.keys.lottery, abs_slot, world.pop.maker_person[who]), cap)
+        ok = admit(place, uniform(world.keys.lottery, abs_slot, world.pop.maker_person[who]), lot.admit)
         makers.plan_slot[who] = -1
         adm, adm_place = who[ok], place[ok]
         users = np.bincount(adm_place, minlength=net.n)
@@ -136,8 +140,10 @@ def workshop_slot(world: World, makers: Makers, day: int, s: int, abs_slot: int,
         np.flatnonzero(net.slot_open[:, s, WORKSHOP]),
         users,
         rej,
-        cap,
+        lot.capacity,
         world.cfg.economics.expand_occupancy,
+        lot.population,
+        world.sample_rate,
     )
     return users
 

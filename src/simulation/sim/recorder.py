@@ -208,6 +208,8 @@ class Recorder:
         rejected: np.ndarray,
         capacity: np.ndarray,
         full_share: float,
+        population: np.ndarray | None = None,
+        sample_rate: float = 1.0,
     ) -> None:
         """Record one activity's slot at the places where it is open.
 
@@ -217,6 +219,9 @@ class Recorder:
             open_rows: rows of the places where the activity is open in this slot.
             users, rejected, capacity: per place (all places), simulated users.
             full_share: occupancy at or above which a slot counts as full (economics.expand_occupancy).
+            population: per place, the whole population's users imputed by the lottery at a sample rate below 1
+                (persons, :mod:`simulation.sim.admission`): the "full" test reads them, not the sample's.
+            sample_rate: the population's sample rate (capacity / sample_rate is the capacity in persons).
         """
         if open_rows.size == 0:
             return
@@ -226,7 +231,10 @@ class Recorder:
         pu.cap[open_rows, activity] += cap
         pu.users[open_rows, activity] += u
         pu.open[open_rows, activity] += 1
-        pu.full[open_rows, activity] += u >= full_share * cap
+        if population is None:
+            pu.full[open_rows, activity] += u >= full_share * cap
+        else:  # the whole population's slot is full, not the sample's (a 0.6-user slot is "full" with 1 user)
+            pu.full[open_rows, activity] += population[open_rows] >= full_share * cap / sample_rate - 1e-9
         if not self.counting:
             return
         self.slot_rows.append(

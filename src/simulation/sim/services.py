@@ -25,6 +25,7 @@ import numpy as np
 
 from simulation.core.choice import admit, choose, first_true, popcount
 from simulation.core.randomness import gumbel, uniform
+from simulation.sim.admission import slot_admission
 from simulation.sim.network import MEDIATION
 from simulation.sim.recorder import Recorder
 from simulation.sim.world import World
@@ -259,17 +260,21 @@ def service_slot(
     plan(world, res, day, s, abs_slot, rec, away_zone)
     bucket = res.buckets.pop(abs_slot, [])
     users = np.zeros(net.n, dtype=np.int64)
-    cap = net.slot_capacity(world.keys.capacity, abs_slot, MEDIATION)
     open_rows = np.flatnonzero(net.slot_open[:, s, MEDIATION])
     expand = world.cfg.economics.expand_occupancy
-    if not bucket:
-        rec.record_slot(MEDIATION, abs_slot, open_rows, users, users, cap, expand)
-        return users
-    who = np.concatenate(bucket)
+    who = np.concatenate(bucket) if bucket else np.zeros(0, np.int64)
     who = who[res.plan_slot[who] == abs_slot]
     place = res.plan_place[who]
+    lot = slot_admission(
+        net, world.demand, world.keys.capacity, world.keys.imputation, abs_slot, MEDIATION,
+        np.bincount(place, minlength=net.n),
+    )  # fmt: skip
+    cap, popu, rate = lot.capacity, lot.population, world.sample_rate
+    if not bucket:
+        rec.record_slot(MEDIATION, abs_slot, open_rows, users, users, cap, expand, popu, rate)
+        return users
     prio = uniform(world.keys.lottery, abs_slot, who)
-    ok = admit(place, prio, cap)
+    ok = admit(place, prio, lot.admit)
     # a trip is made whether or not the visitor is admitted
     z, c = pop.zone[who], pop.car[who].astype(np.int64)
     if rec.counting:
@@ -322,6 +327,14 @@ def service_slot(
     if rec.counting:
         rec.tot.visits += int(served.sum())
     rec.record_slot(
-        MEDIATION, abs_slot, open_rows, users, np.bincount(rej_place, minlength=net.n), cap, expand
+        MEDIATION,
+        abs_slot,
+        open_rows,
+        users,
+        np.bincount(rej_place, minlength=net.n),
+        cap,
+        expand,
+        popu,
+        rate,
     )
     return users

@@ -18,6 +18,7 @@ import numpy as np
 
 from simulation.core.choice import admit, choose, log_positive_stable, nested_noise
 from simulation.core.randomness import gumbel, stable_hash, uniform
+from simulation.sim.admission import slot_admission
 from simulation.sim.network import WORK
 from simulation.sim.recorder import Recorder
 from simulation.sim.world import World
@@ -69,7 +70,8 @@ class Workers:
     third: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # workers at a third place today
     admitted: np.ndarray | None = None  # of those, admitted by the day's lottery
     rejected_am: np.ndarray | None = None  # per place, turned away this morning
-    cap_today: np.ndarray | None = None  # per place, today's desk capacity
+    cap_today: np.ndarray | None = None  # per place, today's desk capacity (simulated users)
+    pop_today: np.ndarray | None = None  # per place, today's whole-population users imputed by the lottery
     _cand: np.ndarray | None = None
     _cand_version: int = -1
 
@@ -255,9 +257,13 @@ def work_slot(world: World, workers: Workers, s: int, abs_slot: int, rec: Record
     third = workers.third
     if s % 3 == 0:
         place = workers.today_place[third]
-        workers.cap_today = net.slot_capacity(world.keys.capacity, abs_slot, WORK)
+        lot = slot_admission(
+            net, world.demand, world.keys.capacity, world.keys.imputation, abs_slot, WORK,
+            np.bincount(place, minlength=net.n),
+        )  # fmt: skip
+        workers.cap_today, workers.pop_today = lot.capacity, lot.population
         prio = uniform(world.keys.lottery, abs_slot, world.pop.worker_person[third])
-        ok = admit(place, prio, workers.cap_today)
+        ok = admit(place, prio, lot.admit)
         # Fall back: home while the week's allowance lasts, else the office. Under the usual agreement only
         # workers with allowance left reach a third place, so this is home; under a telecentre agreement
         # (third_place_counts_as_remote: false) a worker without allowance must not be sent home by a full room.
@@ -281,6 +287,8 @@ def work_slot(world: World, workers: Workers, s: int, abs_slot: int, rec: Record
         rej,
         workers.cap_today,
         world.cfg.economics.expand_occupancy,
+        workers.pop_today,
+        world.sample_rate,
     )
     return users
 

@@ -7,13 +7,14 @@ functions over arrays: they read the world, change their own state and write to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from simulation.core.config import SimConfig
 from simulation.core.randomness import Streams, stable_hash
+from simulation.sim.admission import DemandMemory
 from simulation.sim.network import Network
 from simulation.sim.population import Population
 from simulation.sim.travel import TravelMatrices
@@ -28,6 +29,7 @@ class Keys:
     workshop: np.uint64
     lottery: np.uint64
     capacity: np.uint64  # capacity rounding draws (derived from the lottery's key)
+    imputation: np.uint64  # the unsampled demand of the lottery at sample_rate < 1 (sim.admission)
     office: np.uint64  # alternative ids: the office, home, giving up a need, no session
     home: np.uint64
     give_up: np.uint64
@@ -43,6 +45,7 @@ class Keys:
             workshop=streams.key("workshop"),
             lottery=lottery,
             capacity=lottery ^ np.uint64(0x5BD1E9955BD1E995),
+            imputation=lottery ^ np.uint64(0x9E3779B97F4A7C15),
             office=stable_hash("__office__"),
             home=stable_hash("__home__"),
             give_up=stable_hash("__give_up__"),
@@ -62,6 +65,8 @@ class World:
         zz: travel between zones (commutes), one way.
         zp: travel from each zone to each place, one way.
         keys: the counter-based random channels.
+        demand: the running mean of each place's demand per slot of the week, which the capacity lottery reads
+            at ``sample_rate`` < 1 (:mod:`simulation.sim.admission`); created empty.
     """
 
     cfg: SimConfig
@@ -71,6 +76,10 @@ class World:
     zz: TravelMatrices
     zp: TravelMatrices
     keys: Keys
+    demand: DemandMemory = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "demand", DemandMemory.of(self.network.n))
 
     @property
     def sample_rate(self) -> float:

@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 
 from simulation.core.atomic import write_atomic, write_text_atomic
 from simulation.core.errors import InputFileError, UserError
+from simulation.experiments.decomposition import decomposition_table
 from simulation.experiments.folders import (
     COMPARISON_CSV,
     RESPONSE_CSV,
@@ -57,6 +58,7 @@ from simulation.experiments.stats import (
 from simulation.observe.console import kpi_unit
 from simulation.observe.metrics import KPI_NAMES, MAIN_KPIS
 from simulation.observe.outputs import SUMMARY
+from simulation.observe.plausibility import warning_lines
 from simulation.viz.figures import (
     HEATMAP_MAX_PLACES,
     SWEEP_MAX_KPIS,
@@ -1059,6 +1061,94 @@ def _question(results: Results) -> str:
     )
 
 
+_KIND_LABELS = {
+    "office": "office days",
+    "third_place": "third-place days",
+    "home": "home days",
+    "errands": "errands from home",
+    "service": "service visits",
+    "workshop": "workshop trips",
+    "total": "total",
+}
+
+
+def _signed(value: float) -> str:
+    """A compact signed number (``+1.23 M``, ``-45.6 k``, ``+812``); ``—`` when there is none."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    text = number(abs(value))
+    return ("-" if value < 0 else "+" if value > 0 else "") + text
+
+
+def _diff_cell(diff: float, low: float, high: float) -> str:
+    if not np.isfinite(diff):
+        return "—"
+    if low == high == diff:  # the same difference at every seed: no interval to show
+        return f"{_signed(diff) if diff else '0'} (every seed)"
+    text = _signed(diff)
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{_signed(low)}, {_signed(high)}]"
+        if low > 0 or high < 0:
+            text = "**" + text.replace(" [", "** [", 1)
+    return text
+
+
+def _decomposition_lines(results: Results) -> list[str]:
+    """Each strategy's change in person-km by kind of trip, with the days or trips of each kind (the issue's
+    "where the kilometres come from"); nothing on a grid (decomposition.csv has it per point) or for runs made
+    before the decomposition existed."""
+    if results.comparison is None or results.grid or results.runs.empty:
+        return []
+    table = decomposition_table(results.runs, results.baseline, results.pairing, results.run_scenarios)
+    if table.empty:
+        return []
+    lines = [
+        "Scenario minus baseline over the counted weeks, 95 % interval in brackets (**bold**: it excludes 0). "
+        "The kinds' person-km add up to the total; a home day has no trip of its own (its errands are a row). "
+        "Read the days with the kilometres: a strategy that replaces office days saves travel, one that "
+        "replaces home days or adds trips (sessions, visits) adds some.",
+        "",
+    ]
+    for scenario, frame in table.groupby("scenario", sort=False):
+        lines += [
+            f"**{scenario}**",
+            "",
+            "| kind | person-km | baseline person-km | days or trips | baseline |",
+            "|---|---|---|---|---|",
+        ]
+        for r in frame.itertuples():
+            count = _diff_cell(r.count_diff, r.count_ci_low, r.count_ci_high)
+            unit = f" {r.count_unit}" if count not in ("—", "0 (every seed)") and r.count_unit else ""
+            lines.append(
+                f"| {_KIND_LABELS.get(r.kind, r.kind)} | "
+                f"{_diff_cell(r.person_km_diff, r.person_km_ci_low, r.person_km_ci_high)} | "
+                f"{number(r.person_km_baseline) if np.isfinite(r.person_km_baseline) else '—'} | "
+                f"{count}{unit} | "
+                f"{number(r.count_baseline) if np.isfinite(r.count_baseline) else '—'} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _plausibility_lines(results: Results) -> list[str]:
+    """Per scenario, its KPIs (mean over its runs) outside their plausible bands (docs/ODD.md, "Plausibility
+    bands"), with the likely cause; one sentence when every scenario is inside every band."""
+    runs = results.runs
+    if runs is None or runs.empty:
+        return []
+    out = []
+    for scenario, group in runs.groupby("scenario", sort=False):
+        means = group.select_dtypes("number").mean(numeric_only=True).to_dict()
+        out += [f"- `{scenario}`: {line}" for line in warning_lines(means)]
+    if not out:
+        return ["Every scenario's KPIs (means over seeds) are inside their plausible bands (docs/ODD.md)."]
+    head = (
+        'KPIs outside the bands the field patterns allow (docs/ODD.md, "Plausibility bands"; means over '
+        "seeds): read the scenario's differences with care, the model is likely mis-set on this territory."
+    )
+    return [head, "", *out]
+
+
 def build_report(folder: Path | str) -> Path:
     """Write ``figures/*.png`` and ``report.md`` into a results folder, from its files alone.
 
@@ -1105,6 +1195,9 @@ def build_report(folder: Path | str) -> Path:
             *_summary_table(results, shown),
             "",
         ]
+    decomposition = _decomposition_lines(results)
+    if decomposition:
+        lines += ["## Where the kilometres come from", "", *decomposition]
     sweep = _sweep_lines(results, kpis)
     if sweep:
         lines += ["## Sweep", "", *sweep]
@@ -1133,11 +1226,15 @@ def build_report(folder: Path | str) -> Path:
     screening = _screening_lines(results)
     if screening:
         lines += ["## Screening (Morris)", "", *screening]
+    plausible = _plausibility_lines(results)
+    if plausible:
+        lines += ["## Plausibility", "", *plausible, ""]
     lines += [
         "## Files",
         "",
         "`runs.csv` (one row per complete run), `comparison.csv` (per scenario and KPI: means, paired "
-        "difference, 95 % CI), `screening.csv` (Morris), `runs/<job>/` (each run's tables), `figures/`.",
+        "difference, 95 % CI), `decomposition.csv` (person-km and days or trips by kind), `screening.csv` "
+        "(Morris), `runs/<job>/` (each run's tables), `figures/`.",
         "",
     ]
     report = results.folder / REPORT_FILE
