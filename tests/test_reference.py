@@ -169,7 +169,12 @@ def test_the_reference_runs_with_random_activation() -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("population.maker_share", 0.03), ("economics.closure_threshold", 0.6), ("economics.min_contacts", 2.0)],
+    [
+        ("population.maker_share", 0.03),
+        ("economics.closure_threshold", 0.6),
+        ("economics.min_contacts", 2.0),
+        ("population.sample_rate", 0.5),
+    ],
 )
 def test_the_reference_refuses_what_it_does_not_simulate(key: str, value: float) -> None:
     cfg = docking_config(**{"territory": {"kind": "synthetic", "synthetic": {"adults": 100}}, key: value})

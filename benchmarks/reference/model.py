@@ -58,6 +58,8 @@ def check_supported(cfg: SimConfig) -> None:
     e = cfg.economics
     bad = {
         "scenario.interventions": bool(cfg.scenario.interventions),
+        # below 1 the main model runs the lottery of the whole population (simulation.sim.admission)
+        "population.sample_rate": cfg.population.sample_rate < 1.0,
         "population.maker_share": cfg.population.maker_share > 0,
         "economics.closure_threshold": e.closure_threshold > 0,
         "economics.min_contacts": e.min_contacts > 0,
@@ -142,11 +144,8 @@ class Place(mesa.Agent):
         self.usage = {a: {"open": 0, "full": 0} for a in (WORK, MEDIATION)}
 
     def capacity(self, activity: int) -> int:
-        """This slot's capacity in simulated users: floor or ceiling of the scaled capacity, exact on average."""
-        cf = self.capacity_f[activity]
-        base = math.floor(cf + 1e-9)
-        frac = cf - base
-        return base + (1 if frac > 1e-9 and self.model.random.random() < frac else 0)
+        """This slot's capacity in users (whole units: the reference runs the whole population)."""
+        return int(self.capacity_f[activity])
 
     def record(self, activity: int, s: int, users: int, cap: int) -> None:
         """One open slot: occupancy for the KPIs (counted weeks) and the operator's period usage."""
