@@ -94,6 +94,57 @@ def centre_index(zones: pd.DataFrame) -> int:
     return int(cand[np.argmax(pop[cand])])  # argmax keeps the first on ties: deterministic
 
 
+def place_record(
+    pid: str,
+    zone_id: str,
+    name: str,
+    origin: str,
+    operator: str,
+    opening: str,
+    area_m2: float,
+    desks: int = 0,
+    counters: int = 0,
+    seats: int = 0,
+    providers: Sequence[str] = (),
+    network: bool = False,
+    label: str = "",
+) -> dict[str, Any]:
+    """One row of the places table (docs/INTERFACES.md) for a place built by rules: each activity with capacity
+    runs in every opening slot, the providers hold their permanences at the counters' hours, no price set.
+
+    Args:
+        pid, zone_id, name, origin, operator: the place's identity.
+        opening: its opening hours (timetable text, e.g. ``Mon-Fri AM PM``).
+        area_m2: floor area, m2.
+        desks, counters, seats: capacities of work, mediation and workshop.
+        providers: the providers holding a permanence there.
+        network, label: the France Services network and label.
+    """
+    mask = parse_timetable(opening)
+    med = mask if counters > 0 else 0
+    return {
+        "place_id": pid,
+        "zone_id": zone_id,
+        "name": name,
+        "origin": origin,
+        "operator": operator,
+        "area_m2": area_m2,
+        "desks": desks,
+        "counters": counters,
+        "workshop_seats": seats,
+        "opening": mask,
+        "opening_work": mask if desks > 0 else 0,
+        "opening_mediation": med,
+        "opening_workshop": mask if seats > 0 else 0,
+        "offhours": 0,
+        "network": network,
+        "permanences": {p: med for p in providers},
+        "price_day_eur": math.nan,
+        "price_month_eur": math.nan,
+        "label": label,
+    }
+
+
 def generate_places(
     zones: pd.DataFrame,
     provider_ids: Sequence[str],
@@ -125,32 +176,22 @@ def generate_places(
     def add(
         pid: str, zone: pd.Series, name: str, origin: str, operator: str, opening: str, **kw: Any
     ) -> None:
-        mask = parse_timetable(opening)
-        desks, counters, seats = kw.get("desks", 0), kw.get("counters", 0), kw.get("workshop_seats", 0)
-        med = mask if counters > 0 else 0
-        perms = {p: med for p in kw.get("providers", [])}
         records.append(
-            {
-                "place_id": pid,
-                "zone_id": zone.zone_id,
-                "name": name,
-                "origin": origin,
-                "operator": operator,
-                "area_m2": kw.get("area_m2") or area(origin, zone.kind, kw.get("extra_m2", 0.0)),
-                "desks": desks,
-                "counters": counters,
-                "workshop_seats": seats,
-                "opening": mask,
-                "opening_work": mask if desks > 0 else 0,
-                "opening_mediation": med,
-                "opening_workshop": mask if seats > 0 else 0,
-                "offhours": 0,
-                "network": kw.get("network", False),
-                "permanences": perms,
-                "price_day_eur": math.nan,
-                "price_month_eur": math.nan,
-                "label": kw.get("label", ""),
-            }
+            place_record(
+                pid,
+                zone.zone_id,
+                name,
+                origin,
+                operator,
+                opening,
+                kw.get("area_m2") or area(origin, zone.kind, kw.get("extra_m2", 0.0)),
+                desks=kw.get("desks", 0),
+                counters=kw.get("counters", 0),
+                seats=kw.get("workshop_seats", 0),
+                providers=kw.get("providers", ()),
+                network=kw.get("network", False),
+                label=kw.get("label", ""),
+            )
         )
 
     ci = centre_index(zones)

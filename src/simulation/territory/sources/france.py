@@ -108,7 +108,7 @@ from simulation import resources
 from simulation.core.config import TerritoryConfig, _default_providers
 from simulation.core.errors import ConfigError, InputFileError
 from simulation.core.timetable import DAYS, PARTS, parse_fs_hours, parse_timetable, week_from_days
-from simulation.territory.rules import PlaceRules, generate_places
+from simulation.territory.rules import PlaceRules, generate_places, place_record
 from simulation.territory.sources import register
 from simulation.territory.tables import NETWORK_ID, POSTAL_PROVIDER, Territory, places_frame, zones_frame
 
@@ -571,30 +571,10 @@ class _Adder:
         seats: int = 0,
         providers: Sequence[str] = (),
     ) -> None:
-        mask = parse_timetable(opening)
-        med = mask if counters > 0 else 0
         self.records.append(
-            {
-                "place_id": pid,
-                "zone_id": zone_id,
-                "name": name,
-                "origin": origin,
-                "operator": operator,
-                "area_m2": area_m2,
-                "desks": desks,
-                "counters": counters,
-                "workshop_seats": seats,
-                "opening": mask,
-                "opening_work": mask if desks > 0 else 0,
-                "opening_mediation": med,
-                "opening_workshop": mask if seats > 0 else 0,
-                "offhours": 0,
-                "network": False,
-                "permanences": {p: med for p in providers},
-                "price_day_eur": math.nan,
-                "price_month_eur": math.nan,
-                "label": "",
-            }
+            place_record(
+                pid, zone_id, name, origin, operator, opening, area_m2, desks, counters, seats, providers
+            )
         )
 
 
