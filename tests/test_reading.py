@@ -180,7 +180,7 @@ def test_answer_paragraph_opens_with_the_best_and_its_cost() -> None:
     )
     assert (
         "**open_public_buildings** (+1.90 M person-km (+0.31 %); makers' workshop trips +2.14 M (workshop trips "
-        "×5.2)) adds travel." in text
+        "×5.2); public cost +4.59 M EUR) adds travel." in text
     )
     assert (
         "The change in travel of **coworking_network** is not distinguishable from zero with 5 seeds." in text

@@ -368,7 +368,7 @@ def travel_sentence(total: float, decomposition: pd.DataFrame) -> str:
     kinds["size"] = kinds["km_diff"].abs()
     top = float(kinds["size"].max())
     if top == 0:
-        return f"{compact(total, sign=True)} person-km: no kind of trip changes."
+        return "unchanged (no kind of trip changes in any seed)."
     shown = (
         kinds[kinds["size"] >= KIND_SHARE_SHOWN * top].sort_values("size", ascending=False).head(KINDS_SHOWN)
     )
@@ -507,7 +507,8 @@ def answer_paragraph(
         (s for s in names if is_significant(km[s]) and float(km[s]["diff_mean"]) > 0),
         key=lambda s: -float(km[s]["diff_mean"]),
     )
-    unclear = [s for s in names if s not in saving and s not in adding]
+    same = [s for s in names if verdict(km[s], material) == "same"]
+    unclear = [s for s in names if s not in saving and s not in adding and s not in same]
     where = f" on {territory}" if territory else ""
     seeds_text = f" with {seeds} seeds" if seeds else ""
     threshold = material_threshold("person_km_total", material)
@@ -542,26 +543,40 @@ def answer_paragraph(
                 )
                 others.append(f"**{s}** ({difference_text(km[s], interval=False)}{paid})")
             out.append("Also saving travel: " + ", ".join(others) + ".")
+    elif len(names) == 1:
+        out.append(
+            f"The strategy compared with the baseline{where} does not save travel significantly{seeds_text} "
+            f"(the baseline travels {base_text})."
+        )
     else:
         out.append(
             f"None of the {len(names)} strategies compared with the baseline{where} saves travel significantly"
             f"{seeds_text} (the baseline travels {base_text})."
         )
+
+    def paid(s: str) -> str:  # a material cost, said beside the strategy
+        r = cost.get(s)
+        if cost_kpi is None or r is None or verdict(r, material) != "material":
+            return ""
+        return f"{kpi_label(cost_kpi)} {amount(cost_kpi, float(r['diff_mean']))}"
+
     if adding:
         parts = []
         for s in adding:
-            why = travel.get(s, "")
-            parts.append(
-                f"**{s}** ({difference_text(km[s], interval=False)}" + (f"; {why}" if why else "") + ")"
-            )
+            extra = [e for e in (travel.get(s, ""), paid(s)) if e]
+            parts.append(f"**{s}** ({'; '.join([difference_text(km[s], interval=False), *extra])})")
         verb = "adds" if len(adding) == 1 else "add"
         out.append(f"{_join(parts)} {verb} travel.")
     if unclear:
         what = "change in travel of" if len(unclear) == 1 else "changes in travel of"
         verb = "is" if len(unclear) == 1 else "are"
         out.append(
-            f"The {what} {_join([f'**{s}**' for s in unclear])} {verb} not distinguishable from zero{seeds_text}."
+            f"The {what} {_join([f'**{s}**' + (f' ({paid(s)})' if paid(s) else '') for s in unclear])} {verb} "
+            f"not distinguishable from zero{seeds_text}."
         )
+    if same:
+        verb = "leaves" if len(same) == 1 else "leave"
+        out.append(f"{_join([f'**{s}**' for s in same])} {verb} travel unchanged in every seed.")
     access = []
     for kpi in ACCESS_KPIS:
         for s, r in _rows(comparison, kpi).items():
