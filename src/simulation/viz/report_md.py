@@ -537,19 +537,19 @@ def _provider_tables(results: Results) -> list[tuple[str, pd.DataFrame | None]]:
 
 CAPTIONS: dict[str, str] = {
     "travel_cost.png": (
-        "Travel saved (person-km, CO2; positive = less than the baseline) and extra network cost per "
-        "scenario, mean paired difference against the baseline with its 95 % confidence interval. Filled bars: "
-        "significant (the interval excludes 0); hollow bars: not distinguishable from zero."
+        "Change in travel (person-km, CO2) and in network cost per scenario against the baseline (to the right: "
+        "more travel, more cost; to the left: less), mean paired difference with its 95 % confidence interval. "
+        "Filled bars: significant (the interval excludes 0); hollow bars: not distinguishable from zero."
     ),
     "map.png": (
         "The territory in each scenario (one representative run: the first seed). Grey circles: zones, darker "
         "for more adults. Coloured markers: places, by profile (red mediation, blue work, green workshop, purple "
         "multifunctional; grey crosses: places serving nothing), the area proportional to their occupancy rate "
-        "over the counted weeks; the places of a zone are spread around its centre."
+        "over the counted weeks; the places of a zone are spread around its centre; the five busiest are named."
     ),
     "occupancy_heatmap.png": (
         "Occupancy (users / capacity, all activities, mean over the counted weeks) of the busiest active places "
-        f"(at most {HEATMAP_MAX_PLACES} per panel, busiest on top) by slot of the week; grey cells: closed. "
+        f"(at most {HEATMAP_MAX_PLACES} per panel, busiest on top, by name) by slot of the week; grey cells: closed. "
         "One representative run per scenario."
     ),
     "mutualisation.png": (
@@ -605,8 +605,8 @@ def draw_figures(results: Results) -> dict[str, Figure]:
             results.comparison, results.others, results.baseline, _weeks(results), results.pairing
         )
     panels = _run_tables(results)
-    territory = str(next(iter(results.summaries.values()), {}).get("territory", "") or "the territory")
-    figures["map.png"] = map_figure(panels, territory)
+    territory = territory_of(results)
+    figures["map.png"] = map_figure(panels, territory[0].upper() + territory[1:])
     figures["occupancy_heatmap.png"] = heatmap_figure(panels)
     del panels  # the slots of every panel: free them before reading the providers of every run
     figures["mutualisation.png"] = mutualisation_figure(
