@@ -175,17 +175,20 @@ def test_answer_paragraph_opens_with_the_best_and_its_cost() -> None:
         "person-km, at no change in public cost."
     )
     assert (
-        f"Also saving travel: **mediation_hubs** ({M}558 k person-km ({M}0.09 %); public cost +300 k EUR)."
+        f"Also saving travel: **mediation_hubs** ({M}558 k person-km, {M}0.09 %; public cost +300 k EUR)."
         in text
     )
     assert (
-        "**open_public_buildings** (+1.90 M person-km (+0.31 %); makers' workshop trips +2.14 M (workshop trips "
+        "**open_public_buildings** (+1.90 M person-km, +0.31 %; makers' workshop trips +2.14 M (workshop trips "
         "×5.2); public cost +4.59 M EUR) adds travel." in text
     )
     assert (
         "The change in travel of **coworking_network** is not distinguishable from zero with 5 seeds." in text
     )
-    assert f"For access: **mediation_hubs** improves the unmet need rate ({M}3.1 points ({M}16 %))." in text
+    assert (
+        f"For access to services: **mediation_hubs**: better unmet need rate ({M}3.1 points, {M}16 %)."
+        in text
+    )
 
 
 def test_territory_is_named() -> None:

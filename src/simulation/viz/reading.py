@@ -181,6 +181,14 @@ def difference_text(row: Mapping[str, Any], interval: bool = True) -> str:
     return amount(kpi, d) + (f" ({'; '.join(parts)})" if parts else "")
 
 
+def short_difference(row: Mapping[str, Any]) -> str:
+    """A difference inside parentheses: ``−144 k person-km, −0.09 %`` (no interval, no nested brackets)."""
+    kpi = str(row["kpi"])
+    d = float(row["diff_mean"])
+    share = share_of_baseline(d, float(row.get("baseline_mean", math.nan)))
+    return amount(kpi, d) + (f", {percent(share)}" if np.isfinite(share) else "")
+
+
 def bare(kpi: str, value: float) -> str:
     """A signed difference without its unit (``−2.68 M``, ``−3.4``): the bounds of an interval."""
     if value is None or not np.isfinite(value):
@@ -376,7 +384,8 @@ def travel_sentence(total: float, decomposition: pd.DataFrame) -> str:
     for r in shown.to_dict("records"):
         count = _count_text(r)
         parts.append(f"{r['km_label']} {compact(r['km_diff'], sign=True)}" + (f" ({count})" if count else ""))
-    text = f"{compact(total, sign=True)} person-km: " + ", ".join(parts) + "."
+    text = f"{compact(total, sign=True)} person-km: " + ", ".join(parts)
+    text += "; they about cancel out." if abs(total) < KIND_SHARE_SHOWN * top else "."
     why = _why(decomposition)
     return text + (" " + why if why else "")
 
@@ -423,9 +432,9 @@ def _why(dec: pd.DataFrame) -> str:
     if "person_km_service" in by and service_trips > 0:
         r = by["person_km_service"]
         base_n, base_km = float(r["count_base"]), float(r["km_base"])
-        if base_n > 0 and base_n + service_trips > 0:
+        if base_n > 0 and service_trips >= 0.01 * base_n:  # 1 % more trips at least: not noise
             before, after = base_km / base_n, (base_km + float(r["km_diff"])) / (base_n + service_trips)
-            if after < before:
+            if after < 0.98 * before:
                 out.append(
                     f"Residents make {compact(service_trips)} more service trips, each shorter "
                     f"({number(before)} to {number(after)} km)."
@@ -530,7 +539,14 @@ def answer_paragraph(
             + (f", {cost_text}" if cost_text else "")
             + "."
         )
-        kmeur = _per_euro(r, cost.get(best))
+        network = _rows(comparison, "network_cost_eur").get(best)
+        if (
+            cost_kpi != "network_cost_eur"
+            and network is not None
+            and verdict(network, material) == "material"
+        ):
+            out[-1] = out[-1][:-1] + f" and a network cost of {difference_text(network)}."
+        kmeur = _per_euro(r, network if network is not None else cost.get(best))
         if kmeur:
             out.append(kmeur)
         if len(saving) > 1:
@@ -541,7 +557,7 @@ def answer_paragraph(
                     if cost_kpi and s in cost
                     else ""
                 )
-                others.append(f"**{s}** ({difference_text(km[s], interval=False)}{paid})")
+                others.append(f"**{s}** ({short_difference(km[s])}{paid})")
             out.append("Also saving travel: " + ", ".join(others) + ".")
     elif len(names) == 1:
         out.append(
@@ -564,7 +580,7 @@ def answer_paragraph(
         parts = []
         for s in adding:
             extra = [e for e in (travel.get(s, ""), paid(s)) if e]
-            parts.append(f"**{s}** ({'; '.join([difference_text(km[s], interval=False), *extra])})")
+            parts.append(f"**{s}** ({'; '.join([short_difference(km[s]), *extra])})")
         verb = "adds" if len(adding) == 1 else "add"
         out.append(f"{_join(parts)} {verb} travel.")
     if unclear:
@@ -577,17 +593,19 @@ def answer_paragraph(
     if same:
         verb = "leaves" if len(same) == 1 else "leave"
         out.append(f"{_join([f'**{s}**' for s in same])} {verb} travel unchanged in every seed.")
-    access = []
+    access: dict[str, list[str]] = {}
     for kpi in ACCESS_KPIS:
         for s, r in _rows(comparison, kpi).items():
             if s in names and verdict(r, material) == "material":
                 better = (float(r["diff_mean"]) < 0) == (kpi == "unmet_need_rate")
-                access.append(
-                    f"**{s}** {'improves' if better else 'worsens'} the {kpi_label(kpi)} "
-                    f"({difference_text(r, interval=False)})"
+                access.setdefault(s, []).append(
+                    f"{'better' if better else 'worse'} {kpi_label(kpi)} ({short_difference(r)})"
                 )
     if access:
-        out.append("For access: " + "; ".join(access) + ".")
+        said = [
+            f"**{s}**: {_join(parts)}" for s, parts in sorted(access.items(), key=lambda i: names.index(i[0]))
+        ]
+        out.append("For access to services: " + "; ".join(said) + ".")
     return " ".join(out)
 
 
