@@ -487,6 +487,7 @@ def answer_paragraph(
     travel: Mapping[str, str] | None = None,
     territory: str = "",
     seeds: int | None = None,
+    noun: str = "strategies",
 ) -> str:
     """The answer to "which strategy saves the most travel, at what cost", with the numbers that support it.
 
@@ -497,6 +498,7 @@ def answer_paragraph(
         travel: per scenario, the kind of trip that carries its change (:func:`main_kind`).
         territory: the territory, in words (``the Nièvre (58)``).
         seeds: the number of paired seeds.
+        noun: what the compared arms are (``strategies``; on a grid, each strategy at each grid point).
 
     Returns:
         One paragraph (Markdown, the strategies in bold), empty when ``person_km_total`` is not compared.
@@ -524,6 +526,8 @@ def answer_paragraph(
     out = []
     first = next(iter(km.values()))
     base_text = level("person_km_total", float(first.get("baseline_mean", math.nan)))
+    levels = {round(float(r.get("baseline_mean", math.nan)), 6) for r in km.values()}
+    travels = f" (the baseline travels {base_text})" if len(levels) == 1 else ""  # one level, not a grid
     if saving:
         best = saving[0]
         r = km[best]
@@ -534,8 +538,10 @@ def answer_paragraph(
         )
         cost_text = _cost_clause(cost.get(best), material)
         out.append(
-            f"Of the {len(names)} strategies compared with the baseline{where}, **{best}** saves the most travel: "
-            f"{difference_text(r)} of the baseline's {base_text}{small}"
+            f"Of the {len(names)} {noun} compared with the baseline{where}, **{best}** saves the most travel: "
+            f"{difference_text(r)}"
+            + (f" of the baseline's {base_text}" if travels else "")
+            + f"{small}"
             + (f", {cost_text}" if cost_text else "")
             + "."
         )
@@ -561,13 +567,13 @@ def answer_paragraph(
             out.append("Also saving travel: " + ", ".join(others) + ".")
     elif len(names) == 1:
         out.append(
-            f"The strategy compared with the baseline{where} does not save travel significantly{seeds_text} "
-            f"(the baseline travels {base_text})."
+            f"The strategy compared with the baseline{where} does not save travel significantly{seeds_text}"
+            f"{travels}."
         )
     else:
         out.append(
-            f"None of the {len(names)} strategies compared with the baseline{where} saves travel significantly"
-            f"{seeds_text} (the baseline travels {base_text})."
+            f"None of the {len(names)} {noun} compared with the baseline{where} saves travel significantly"
+            f"{seeds_text}{travels}."
         )
 
     def paid(s: str) -> str:  # a material cost, said beside the strategy

@@ -1197,7 +1197,13 @@ def _answer_lines(results: Results) -> list[str]:
         return lines
     travel = {} if results.grid else {s: main_kind(d) for s, d in decompositions(results).items()}
     text = answer_paragraph(
-        comp, results.others, material_of(results), travel, territory_of(results), _seeds_of(results)
+        comp,
+        results.others,
+        material_of(results),
+        travel,
+        territory_of(results),
+        _seeds_of(results),
+        noun="strategy-and-grid-point arms" if results.grid else "strategies",
     )
     if text:
         lines += [text, ""]
