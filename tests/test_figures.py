@@ -130,7 +130,7 @@ def test_every_figure_function_returns_a_figure_without_touching_the_disk(no_dis
     rows = {t.get_text() for t in visible_axes(drawn["heatmap"])[0].get_yticklabels()}
     assert rows == {"Post office, A", "Town hall, A"}
     named = {t.get_text() for t in visible_axes(drawn["map"])[0].texts}
-    assert named == {"Post office, A", "Town hall, A"}  # the active places with users
+    assert named == {"Post office, A"}  # the busiest active place of each zone with users (p1, p2 share z1)
     assert len(visible_axes(drawn["travel_cost"])) == 3
     assert len(visible_axes(drawn["screening"])) == 2
     assert "Tiny" in drawn["map"].get_suptitle() and "4 counted weeks" in drawn["travel_cost"].get_suptitle()

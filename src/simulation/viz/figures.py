@@ -293,20 +293,31 @@ def map_figure(runs: Sequence[RunTables], territory: str = "the territory") -> F
                     alpha=0.85,
                     zorder=3,
                 )
-        # the busiest places by name: a reader finds "the Nevers France Services", not po_58194
+        # the busiest places by name (one per zone: the places of a zone sit too close to name two), labels
+        # alternately above and below so that neighbouring towns' names do not overlap
         if "users" in p:
             users = pd.to_numeric(p["users"], errors="coerce").fillna(0).to_numpy()
             names = place_names(places)
-            order = [i for i in np.argsort(-users, kind="stable") if not inert[i] and users[i] > 0]
-            for i in order[:MAP_NAMED_PLACES]:
+            zone_ids = p["zone_id"].to_numpy()
+            seen: set[str] = set()
+            chosen = []
+            for i in np.argsort(-users, kind="stable"):
+                if inert[i] or users[i] <= 0 or zone_ids[i] in seen:
+                    continue
+                seen.add(zone_ids[i])
+                chosen.append(i)
+                if len(chosen) == MAP_NAMED_PLACES:
+                    break
+            for k, i in enumerate(chosen):
                 ax.annotate(
                     names.get(str(p["place_id"].iloc[i]), ""),
                     (px[i], py[i]),
-                    xytext=(4, 4),
+                    xytext=(6, 6 if k % 2 == 0 else -10),
                     textcoords="offset points",
                     fontsize=6,
                     zorder=4,
-                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.7, "linewidth": 0},
+                    arrowprops={"arrowstyle": "-", "linewidth": 0.4, "color": "black"},
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0},
                 )
         n_active = int((~inert).sum())
         ax.set_title(f"{title}: {n_active} active places", fontsize=11)

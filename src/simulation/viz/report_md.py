@@ -545,7 +545,8 @@ CAPTIONS: dict[str, str] = {
         "The territory in each scenario (one representative run: the first seed). Grey circles: zones, darker "
         "for more adults. Coloured markers: places, by profile (red mediation, blue work, green workshop, purple "
         "multifunctional; grey crosses: places serving nothing), the area proportional to their occupancy rate "
-        "over the counted weeks; the places of a zone are spread around its centre; the five busiest are named."
+        "over the counted weeks; the places of a zone are spread around its centre; the busiest place of each of "
+        "the five busiest zones is named."
     ),
     "occupancy_heatmap.png": (
         "Occupancy (users / capacity, all activities, mean over the counted weeks) of the busiest active places "
