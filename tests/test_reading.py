@@ -156,12 +156,12 @@ def test_travel_sentence_names_the_kind_that_carries_the_change() -> None:
         f"{M}400 k ({M}2.00 k office days)."
     )
     assert "Makers hold more sessions (×5.2)" in text and "the km per session fall from 50.0 to 30.2" in text
-    assert main_kind(dec) == "makers' workshop trips +2.14 M (workshop trips ×5.2)"
+    assert main_kind(dec) == "makers' workshop trips +2.14 M, maker sessions ×5.2"
 
 
 def test_answer_paragraph_opens_with_the_best_and_its_cost() -> None:
     comp = _comparison()
-    travel = {"open_public_buildings": "makers' workshop trips +2.14 M (workshop trips ×5.2)"}
+    travel = {"open_public_buildings": "makers' workshop trips +2.14 M, workshop trips ×5.2"}
     text = answer_paragraph(
         comp,
         ["mediation_hubs", "coworking_network", "open_public_buildings", "telecentre_agreement"],
@@ -179,8 +179,8 @@ def test_answer_paragraph_opens_with_the_best_and_its_cost() -> None:
         in text
     )
     assert (
-        "**open_public_buildings** (+1.90 M person-km, +0.31 %; makers' workshop trips +2.14 M (workshop trips "
-        "×5.2); public cost +4.59 M EUR) adds travel." in text
+        "**open_public_buildings** (+1.90 M person-km, +0.31 %; makers' workshop trips +2.14 M, workshop trips "
+        "×5.2; public cost +4.59 M EUR) adds travel." in text
     )
     assert (
         "The change in travel of **coworking_network** is not distinguishable from zero with 5 seeds." in text

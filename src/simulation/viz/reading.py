@@ -455,7 +455,7 @@ def _rows(comparison: pd.DataFrame, kpi: str) -> dict[str, dict[str, Any]]:
 
 
 def main_kind(decomposition: pd.DataFrame) -> str:
-    """The kind of trip whose kilometres change most: ``makers' workshop trips +2.14 M (workshop trips ×5.2)``."""
+    """The kind of trip whose kilometres change most: ``makers' workshop trips +2.14 M, workshop trips ×5.2``."""
     if decomposition.empty:
         return ""
     kinds = decomposition[
@@ -465,7 +465,12 @@ def main_kind(decomposition: pd.DataFrame) -> str:
         return ""
     r = kinds.loc[kinds["km_diff"].abs().idxmax()].to_dict()
     count = _count_text(r)
-    return f"{r['km_label']} {compact(r['km_diff'], sign=True)}" + (f" ({count})" if count else "")
+    sessions = decomposition[decomposition["kind"] == "maker_sessions"]
+    if r["kind"] == "person_km_workshop" and not sessions.empty:
+        # the sessions, not the trips, say why: more activity (makers who stayed home), not longer trips
+        count = _count_text(sessions.iloc[0].to_dict()) or count
+    # a comma, not brackets: this clause is itself said inside brackets
+    return f"{r['km_label']} {compact(r['km_diff'], sign=True)}" + (f", {count}" if count else "")
 
 
 def _cost_clause(row: Mapping[str, Any] | None, material: Mapping[str, float] | None) -> str:

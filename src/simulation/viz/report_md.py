@@ -539,7 +539,8 @@ CAPTIONS: dict[str, str] = {
     "travel_cost.png": (
         "Change in travel (person-km, CO2) and in network cost per scenario against the baseline (to the right: "
         "more travel, more cost; to the left: less), mean paired difference with its 95 % confidence interval. "
-        "Filled bars: significant (the interval excludes 0); hollow bars: not distinguishable from zero."
+        "Filled bars: significant (the interval excludes 0); hollow bars: not distinguishable from zero. Which "
+        "kind of trip carries each change: section Scenarios."
     ),
     "map.png": (
         "The territory in each scenario (one representative run: the first seed). Grey circles: zones, darker "
@@ -865,6 +866,7 @@ def km_per_euro(results: Results) -> list[dict[str, Any]]:
         ``verdict`` (a sentence).
     """
     out = []
+    why = {} if results.grid else {s: main_kind(d) for s, d in decompositions(results).items()}
     for scenario in results.others:
         km, cost = _row(results, scenario, "person_km_total"), _row(results, scenario, "network_cost_eur")
         if km is None or cost is None:
@@ -889,7 +891,8 @@ def km_per_euro(results: Results) -> list[dict[str, Any]]:
                 "the baseline's: the ratio is not estimable."
             )
         elif km_sig and saved < 0:
-            verdict = f"{scenario} adds {compact(-saved)} person-km of travel: it saves none."
+            carried = f" ({why[scenario]})" if why.get(scenario) else ""
+            verdict = f"{scenario} adds {compact(-saved)} person-km of travel{carried}: it saves none."
         else:
             verdict = (
                 f"{scenario}: its change in travel ({compact(-saved, sign=True)} person-km) is not "
