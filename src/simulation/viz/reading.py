@@ -493,6 +493,7 @@ def answer_paragraph(
     territory: str = "",
     seeds: int | None = None,
     noun: str = "strategies",
+    weeks: int | None = None,
 ) -> str:
     """The answer to "which strategy saves the most travel, at what cost", with the numbers that support it.
 
@@ -504,6 +505,7 @@ def answer_paragraph(
         territory: the territory, in words (``the Nièvre (58)``).
         seeds: the number of paired seeds.
         noun: what the compared arms are (``strategies``; on a grid, each strategy at each grid point).
+        weeks: the counted weeks (the differences are totals over them).
 
     Returns:
         One paragraph (Markdown, the strategies in bold), empty when ``person_km_total`` is not compared.
@@ -525,7 +527,9 @@ def answer_paragraph(
     )
     same = [s for s in names if verdict(km[s], material) == "same"]
     unclear = [s for s in names if s not in saving and s not in adding and s not in same]
-    where = f" on {territory}" if territory else ""
+    where = (f" on {territory}" if territory else "") + (
+        f" over {weeks} counted week{'s' if weeks != 1 else ''}" if weeks else ""
+    )
     seeds_text = f" with {seeds} seeds" if seeds else ""
     threshold = material_threshold("person_km_total", material)
     out = []
@@ -543,8 +547,12 @@ def answer_paragraph(
         )
         cost_text = _cost_clause(cost.get(best), material)
         out.append(
-            f"Of the {len(names)} {noun} compared with the baseline{where}, **{best}** saves the most travel: "
-            f"{difference_text(r)}"
+            (
+                f"Of the {len(names)} {noun} compared with the baseline{where}, **{best}** saves the most travel: "
+                if len(names) > 1
+                else f"Compared with the baseline{where}, **{best}** saves travel: "
+            )
+            + f"{difference_text(r)}"
             + (f" of the baseline's {base_text}" if travels else "")
             + f"{small}"
             + (f", {cost_text}" if cost_text else "")

@@ -1208,6 +1208,7 @@ def _answer_lines(results: Results) -> list[str]:
         territory_of(results),
         _seeds_of(results),
         noun="strategy-and-grid-point arms" if results.grid else "strategies",
+        weeks=_weeks(results),
     )
     if text:
         lines += [text, ""]
