@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from simulation.core.config import to_config
 from simulation.core.errors import ConfigError
@@ -199,3 +201,16 @@ def test_territory_is_named() -> None:
         )
         == "the territory of lyon/"
     )
+
+
+@given(
+    converted=st.lists(st.integers(0, 500), max_size=4),
+    other=st.lists(st.text(max_size=60).filter(lambda t: not t.startswith("scenario s: ")), max_size=5),
+)
+def test_intervention_counts_sum_the_scenario_lines_only(converted: list[int], other: list[str]) -> None:
+    lines = [f"scenario s: convert: {n} places (town_hall {n}) -> shared mediation points" for n in converted]
+    # any other line (another scenario's, the run's own notes, noise) is ignored
+    lines += [f"scenario t: convert: 7 places {text}" for text in other] + other
+    counts = intervention_counts(lines, "s")
+    assert counts.get("converted", 0) == sum(converted)
+    assert set(counts) <= {"converted"}
