@@ -36,6 +36,8 @@ PLACES = pd.DataFrame(
     {
         "place_id": ["p1", "p2", "p3"],
         "zone_id": ["z1", "z1", "z2"],
+        "name": ["Post office, A", "Town hall, A", "Library, B"],
+        "users": [30.0, 10.0, 0.0],
         "active": [True, True, False],
         "activities": [2, 1, 0],
         "desks": [10, 0, 0],
@@ -124,6 +126,11 @@ def test_every_figure_function_returns_a_figure_without_touching_the_disk(no_dis
         "hubs (seed 0): 2 active places",
     ]
     assert len(visible_axes(drawn["heatmap"])) == 2
+    # places by name, not by id, on the heatmap rows and on the map
+    rows = {t.get_text() for t in visible_axes(drawn["heatmap"])[0].get_yticklabels()}
+    assert rows == {"Post office, A", "Town hall, A"}
+    named = {t.get_text() for t in visible_axes(drawn["map"])[0].texts}
+    assert named == {"Post office, A"}  # the busiest active place of each zone with users (p1, p2 share z1)
     assert len(visible_axes(drawn["travel_cost"])) == 3
     assert len(visible_axes(drawn["screening"])) == 2
     assert "Tiny" in drawn["map"].get_suptitle() and "4 counted weeks" in drawn["travel_cost"].get_suptitle()
@@ -137,12 +144,13 @@ def test_figure_functions_return_none_when_there_is_nothing_to_draw(no_disk: Pat
     assert screening_figure(SCREENING.iloc[0:0]) is None
 
 
-def test_travel_cost_bars_are_the_savings_in_thousands(no_disk: Path) -> None:
+def test_travel_cost_bars_are_the_changes_in_thousands(no_disk: Path) -> None:
     fig = travel_cost_figure(COMPARISON, ["hubs", "mesh"])
     km, co2, cost = visible_axes(fig)
-    # saved = -difference; person-km and EUR in thousands
-    assert [bar.get_width() for bar in km.patches] == pytest.approx([5.0, -0.8])
-    assert [bar.get_width() for bar in co2.patches] == pytest.approx([1.0, -0.1])
+    # the difference itself (more travel to the right, less to the left); person-km and EUR in thousands
+    assert [bar.get_width() for bar in km.patches] == pytest.approx([-5.0, 0.8])
+    assert [bar.get_width() for bar in co2.patches] == pytest.approx([-1.0, 0.1])
+    assert "less travel" in km.get_xlabel() and "more travel" in km.get_xlabel()
     assert [bar.get_width() for bar in cost.patches] == pytest.approx([2.0, -0.5])
     # filled when the interval excludes 0: hubs (all three), mesh (only the network cost)
     filled = [[bar.get_facecolor()[:3] != (1.0, 1.0, 1.0) for bar in ax.patches] for ax in (km, co2, cost)]

@@ -15,7 +15,7 @@ from simulation.experiments.stats import compare_runs, paired_interval, welch_in
 from simulation.observe.metrics import KPI_NAMES
 from simulation.observe.outputs import write_run
 from simulation.sim.model import run
-from simulation.viz.report_md import build_report, main, sentence
+from simulation.viz.report_md import build_report, main
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
 SCENARIOS = ("baseline", "mediation_hubs")
@@ -131,25 +131,29 @@ def test_report_has_question_setup_scenarios_and_figure_links(results_folder: Pa
     assert "## Summary" in text and "| mediation_hubs |" in text
 
 
-def test_reading_matches_comparison(results_folder: Path) -> None:
+def test_answer_and_scenarios_read_the_comparison(results_folder: Path) -> None:
     text = (results_folder / "report.md").read_text(encoding="utf-8")
-    assert (
-        "mediation_hubs lowers the unmet need rate by 3.4 points (95 % CI 3.1 to 3.7) against the baseline"
-        in text
-    )
-    assert (
-        "The change in CO2 emissions under mediation_hubs (+1 t CO2, 95 % CI -3 to 5) is not "
-        "distinguishable from zero with 2 seeds." in text
-    )
-    # every sentence of the main KPIs agrees with the interval of comparison.csv
+    answer = text.split("## Answer", 1)[1].split("## Scenarios", 1)[0]
+    assert QUESTION in answer
+    assert "on a synthetic territory" in answer
+    # the comparison was edited: unmet need rate -3.4 points on a baseline of 20 % (-17 %), significant
+    assert "**mediation_hubs**: better unmet need rate (\u22123.4 points, \u221217 %)" in answer
+    scenarios = text.split("## Scenarios", 1)[1].split("## Summary", 1)[0]
+    assert "France Services-like multi-provider points" in scenarios  # the description of its YAML file
+    assert "- Material changes: unmet need rate −3.4 points (−17 %)." in scenarios
+    assert "not distinguishable from zero: CO2 emissions" in scenarios  # +1.2 t CO2, CI -3.0 to 5.4
+    assert "lowers the" not in text and "raises the" not in text  # no template sentences per KPI
+
+
+def test_summary_bolds_only_what_is_significant_and_material(results_folder: Path) -> None:
+    text = (results_folder / "report.md").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| mediation_hubs |"))
+    assert "**−3.4** (−17 %) [−3.7, −3.1]" in row  # unmet need rate: material, significant
+    assert "+1.20 (+2.5 %) [−3.00, +5.40] n.s." in row  # CO2: not significant, not bold
     comparison = pd.read_csv(results_folder / "comparison.csv")
-    for _, row in comparison[comparison["kpi"].isin(["person_km_total", "network_cost_eur"])].iterrows():
-        said = sentence(row)
-        assert said in text
-        if row["ci_low"] > 0 or row["ci_high"] < 0:
-            assert said.endswith("significant.") and "not distinguishable" not in said
-        else:
-            assert "not distinguishable from zero" in said or "the same as in the baseline" in said
+    material = comparison["kpi"].map(lambda k: k == "unmet_need_rate")
+    assert row.count("**") == 2 * int(material.sum())
+    assert "Thresholds of practical relevance" in text
 
 
 def test_screening_table_and_figure(tmp_path: Path, results_folder: Path) -> None:

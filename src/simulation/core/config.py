@@ -45,6 +45,28 @@ PAIRINGS = ("paired", "independent")
 MAX_SYNTHETIC_CELLS = 100_000  # zones of a synthetic grid: 110 bytes x zones² would be 1.1 TB
 NESTINGS = ("remote", "away")
 METHODS = ("compare", "morris")
+# Thresholds of practical relevance ("material") of a difference, as a share of the baseline's level, per KPI
+# (experiment.material). A difference is read as material when |difference| >= share x |baseline level| (any
+# non-zero difference when the baseline's level is 0). These are judgements, not estimates: about what a
+# territory's budget or travel statistics would notice. Travel totals move little with any local strategy
+# (commutes dominate): 0.2 % of a department's person-km is ~1 million a year on the Nievre. Money: 1 % of the
+# network's or the public's cost. Rates and shares: 5 % of their level (1 point on an unmet need rate of 20 %).
+# KPIs not listed use MATERIAL_FALLBACK.
+DEFAULT_MATERIAL: dict[str, float] = {
+    "person_km_total": 0.002,
+    "co2_t": 0.002,
+    "travel_hours_total": 0.002,
+    "network_cost_eur": 0.01,
+    "public_cost_eur": 0.01,
+    "provider_cost_eur": 0.01,
+    "cost_per_contact_eur": 0.02,
+    "unmet_need_rate": 0.05,
+    "access_share_20min": 0.02,
+    "occupancy_rate": 0.05,
+    "contacts": 0.02,
+    "mixed_encounters": 0.05,
+}
+MATERIAL_FALLBACK = 0.01  # share of the baseline for the KPIs not in experiment.material
 
 
 def param(
@@ -332,6 +354,7 @@ class ExperimentConfig:
     levels: int = param(4, "Morris grid levels p", "count", "Saltelli et al. 2008", lo=2, integer=True)
     replicate: int = param(0, "index of this job's seed replicate (set by the sweep)", "integer", "internal", lo=0, integer=True)
     sample: int = param(-1, "index of this job's Morris sample point (set by the sweep; -1: none)", "integer", "internal", lo=-1, integer=True)
+    material: dict[str, float] = param(DEFAULT_MATERIAL, f"per KPI, the smallest difference of practical relevance, as a share of the baseline's level (the report bolds what is significant and material); KPIs not listed: {MATERIAL_FALLBACK}", "share", "assumption (core.config.DEFAULT_MATERIAL)", lo=0, hi=1)
 
 
 @dataclass
@@ -584,6 +607,11 @@ def check_territory_keys(t: TerritoryConfig) -> None:
 def validate_experiment(cfg: SimConfig) -> None:
     """Check the experiment keys beyond their ranges (only meaningful when ``experiment.name`` is set)."""
     ex = cfg.experiment
+    # imported here: the metrics import this module (the KPI names live with the code that computes them)
+    from simulation.observe.metrics import KPI_NAMES
+
+    for kpi in ex.material:
+        _check(kpi in KPI_NAMES, f"experiment.material.{kpi}", kpi, "a KPI name (" + ", ".join(KPI_NAMES) + ")")
     _check(ex.levels % 2 == 0, "experiment.levels", ex.levels, "an even integer >= 2")
     for key, rng in ex.parameters.items():
         ok = isinstance(rng, list | tuple) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng)

@@ -8,7 +8,7 @@ dashboard. :mod:`simulation.viz.report_md` reads a results folder, calls them an
 - :func:`map_figure`: the territory, zones shaded by population, places sized by occupancy and coloured by
   profile, one panel per run;
 - :func:`heatmap_figure`: occupancy of the busiest places by the 21 slots of the week, one panel per run;
-- :func:`travel_cost_figure`: person-km and CO2 saved, and the network cost difference, against the baseline
+- :func:`travel_cost_figure`: the change in person-km, CO2 and network cost against the baseline
   with their 95 % confidence intervals (comparison.csv);
 - :func:`mutualisation_figure`: cost per contact of each provider, baseline against each scenario
   (:func:`provider_costs` of the runs' providers.csv);
@@ -53,6 +53,7 @@ PROFILE_TEXT: dict[str, str] = {
     "inert": "inert (no activity served)",
 }
 HEATMAP_MAX_PLACES = 40  # rows of a heatmap panel (the busiest places)
+MAP_NAMED_PLACES = 5  # places named on each map panel (the busiest, by users)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,19 @@ class RunTables:
 # --------------------------------------------------------------------------------------------------------
 # Tables behind the figures
 # --------------------------------------------------------------------------------------------------------
+
+
+def place_names(places: pd.DataFrame) -> dict[str, str]:
+    """``{place_id: name}`` from places.csv (the id where the name is blank; a name shared by several places
+    gets its id in brackets, so that two rows never read the same)."""
+    ids = places["place_id"].astype(str)
+    if "name" not in places:
+        return dict(zip(ids, ids, strict=True))
+    names = places["name"].astype(object).where(places["name"].notna(), "").astype(str).str.strip()
+    names = names.where(names != "", ids)
+    shared = names.duplicated(keep=False)
+    names = names.where(~shared, names + " [" + ids + "]")
+    return dict(zip(ids, names, strict=True))
 
 
 def place_profiles(places: pd.DataFrame, slots: pd.DataFrame | None) -> pd.Series:
@@ -279,6 +293,32 @@ def map_figure(runs: Sequence[RunTables], territory: str = "the territory") -> F
                     alpha=0.85,
                     zorder=3,
                 )
+        # the busiest places by name (one per zone: the places of a zone sit too close to name two), labels
+        # alternately above and below so that neighbouring towns' names do not overlap
+        if "users" in p:
+            users = pd.to_numeric(p["users"], errors="coerce").fillna(0).to_numpy()
+            names = place_names(places)
+            zone_ids = p["zone_id"].to_numpy()
+            seen: set[str] = set()
+            chosen = []
+            for i in np.argsort(-users, kind="stable"):
+                if inert[i] or users[i] <= 0 or zone_ids[i] in seen:
+                    continue
+                seen.add(zone_ids[i])
+                chosen.append(i)
+                if len(chosen) == MAP_NAMED_PLACES:
+                    break
+            for k, i in enumerate(chosen):
+                ax.annotate(
+                    names.get(str(p["place_id"].iloc[i]), ""),
+                    (px[i], py[i]),
+                    xytext=(6, 6 if k % 2 == 0 else -10),
+                    textcoords="offset points",
+                    fontsize=6,
+                    zorder=4,
+                    arrowprops={"arrowstyle": "-", "linewidth": 0.4, "color": "black"},
+                    bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha": 0.75, "linewidth": 0},
+                )
         n_active = int((~inert).sum())
         ax.set_title(f"{title}: {n_active} active places", fontsize=11)
         ax.set_xlim(*xlim)
@@ -349,14 +389,16 @@ def heatmap_figure(runs: Sequence[RunTables], max_places: int = HEATMAP_MAX_PLAC
     Returns:
         The figure, or None when no run has slots.
     """
-    panels: list[tuple[str, pd.DataFrame, int, dict[str, str]]] = []
+    panels: list[tuple[str, pd.DataFrame, int, dict[str, str], dict[str, str]]] = []
     for run in runs:
         slots, places = run.slots, run.places
         if slots is None or slots.empty:
             continue
         profile_of: dict[str, str] = {}
+        names: dict[str, str] = {}
         if places is not None:
             profile_of = dict(zip(places["place_id"].astype(str), place_profiles(places, slots), strict=True))
+            names = place_names(places)
         grid = occupancy_grid(slots)
         users = slots.assign(place_id=slots["place_id"].astype(str)).groupby("place_id")["users"].sum()
         if places is not None and "active" in places:
@@ -367,7 +409,7 @@ def heatmap_figure(runs: Sequence[RunTables], max_places: int = HEATMAP_MAX_PLAC
         n_active = len(grid)
         order = users.reindex(grid.index).fillna(0).sort_values(ascending=False, kind="stable").index
         grid = grid.loc[order[:max_places]]
-        panels.append((run.label, grid, n_active, profile_of))
+        panels.append((run.label, grid, n_active, profile_of, names))
     if not panels:
         return None
     rows, cols = _grid(len(panels))
@@ -378,7 +420,7 @@ def heatmap_figure(runs: Sequence[RunTables], max_places: int = HEATMAP_MAX_PLAC
     cmap = matplotlib.colormaps["YlOrRd"].with_extremes(bad="#e6e6e6")
     image = None
     over = False
-    for ax, (title, grid, n_active, profile_of) in zip(axes.flat, panels, strict=False):
+    for ax, (title, grid, n_active, profile_of, name_of) in zip(axes.flat, panels, strict=False):
         values = grid.to_numpy(float)
         over = over or bool(np.nanmax(values, initial=0) > 1.0)
         image = ax.imshow(
@@ -389,9 +431,9 @@ def heatmap_figure(runs: Sequence[RunTables], max_places: int = HEATMAP_MAX_PLAC
             [f"{d} {p}" if p == "AM" else p for d in DAYS for p in PARTS], rotation=90, fontsize=7
         )
         ax.set_yticks(range(len(grid)))
-        ax.set_yticklabels(list(grid.index), fontsize=6)
-        for label in ax.get_yticklabels():
-            label.set_color(PROFILE_COLOURS.get(profile_of.get(label.get_text(), ""), "black"))
+        ax.set_yticklabels([name_of.get(str(pid), str(pid)) for pid in grid.index], fontsize=6)
+        for label, pid in zip(ax.get_yticklabels(), grid.index, strict=True):
+            label.set_color(PROFILE_COLOURS.get(profile_of.get(str(pid), ""), "black"))
         for boundary in range(N_PARTS, N_SLOTS, N_PARTS):  # a line between days
             ax.axvline(boundary - 0.5, color="white", linewidth=1.5)
         shown = (
@@ -428,10 +470,11 @@ def travel_cost_figure(
     weeks: int | None = None,
     pairing: str = "paired",
 ) -> Figure | None:
-    """Travel saved (person-km, CO2) and network cost difference per scenario against the baseline, 95 % CIs.
+    """Change in travel (person-km, CO2) and in network cost per scenario against the baseline, 95 % CIs.
 
-    Saved amounts are the negative of the differences (positive = less than the baseline); filled bars are
-    significant (the CI excludes 0, :func:`simulation.experiments.stats.is_significant`), hollow bars are not.
+    Each bar is the difference scenario minus baseline, so more travel is drawn as more travel (to the right)
+    and less travel to the left; filled bars are significant (the CI excludes 0,
+    :func:`simulation.experiments.stats.is_significant`), hollow bars are not.
 
     Args:
         comparison: the table of comparison.csv (``scenario, kpi, diff_mean, ci_low, ci_high``, optionally
@@ -446,9 +489,30 @@ def travel_cost_figure(
     """
     period = f"over {weeks} counted weeks" if weeks else "over the counted weeks"
     specs = [
-        ("person_km_total", -1.0, 1e-3, "#1f77b4", "thousand person-km saved", "Travel saved (person-km)"),
-        ("co2_t", -1.0, 1.0, "#2ca02c", "tonnes of CO2 saved", "CO2 saved"),
-        ("network_cost_eur", 1.0, 1e-3, "#d62728", "extra network cost (thousand EUR)", "Network cost"),
+        (
+            "person_km_total",
+            1.0,
+            1e-3,
+            "#1f77b4",
+            "thousand person-km (\u2190 less travel | more travel \u2192)",
+            "Change in travel (person-km)",
+        ),
+        (
+            "co2_t",
+            1.0,
+            1.0,
+            "#2ca02c",
+            "tonnes of CO2 (\u2190 less | more \u2192)",
+            "Change in CO2 emissions",
+        ),
+        (
+            "network_cost_eur",
+            1.0,
+            1e-3,
+            "#d62728",
+            "thousand EUR (\u2190 cheaper | dearer \u2192)",
+            "Change in network cost",
+        ),
     ]
     specs = [s for s in specs if (comparison["kpi"] == s[0]).any()]
     if not specs:
@@ -485,7 +549,7 @@ def travel_cost_figure(
     fig.legend(handles=legend, loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     n_text = f"{'/'.join(str(n) for n in sorted(n_values))} seeds" if n_values else "the seeds"
     fig.suptitle(
-        f"Against {baseline}, {period}: travel saved (positive = less travel) and extra network cost\n"
+        f"Against {baseline}, {period}: change in travel and in network cost (right: more, left: less)\n"
         f"mean {pairing} difference over {n_text}, 95 % confidence intervals",
         fontsize=12,
     )

@@ -29,9 +29,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 from matplotlib.figure import Figure
 
 from simulation.core.atomic import write_atomic, write_text_atomic
+from simulation.core.config import DEFAULT_MATERIAL
 from simulation.core.errors import InputFileError, UserError
 from simulation.experiments.decomposition import decomposition_table
 from simulation.experiments.folders import (
@@ -57,7 +59,7 @@ from simulation.experiments.stats import (
 )
 from simulation.observe.console import kpi_unit
 from simulation.observe.metrics import KPI_NAMES, MAIN_KPIS
-from simulation.observe.outputs import SUMMARY
+from simulation.observe.outputs import CONFIG, NOTES, SUMMARY
 from simulation.observe.plausibility import warning_lines
 from simulation.viz.figures import (
     HEATMAP_MAX_PLACES,
@@ -70,6 +72,24 @@ from simulation.viz.figures import (
     screening_figure,
     sweep_figure,
     travel_cost_figure,
+)
+from simulation.viz.reading import (
+    MINUS,
+    answer_paragraph,
+    bare,
+    compact,
+    difference_text,
+    intervention_counts,
+    interventions_text,
+    level,
+    main_kind,
+    material_threshold,
+    percent,
+    share_of_baseline,
+    territory_text,
+    travel_decomposition,
+    travel_sentence,
+    verdict,
 )
 from simulation.viz.text import (
     ci_decimals,
@@ -386,6 +406,33 @@ def _row_decimals(row: pd.Series | dict[str, Any]) -> int | None:
     return decimals
 
 
+def material_cell(row: pd.Series | dict[str, Any] | None, kpi: str, material: dict[str, float] | None) -> str:
+    """A cell of the summary table: the difference, its share of the baseline and its interval; **bold** when
+    significant and material, ``n.s.`` when not significant.
+
+    e.g. ``**−2.64 M** (−0.43 %) [−2.68 M, −2.61 M]``, ``−558 k (−0.09 %) [−567 k, −549 k]``,
+    ``+472 (+0.01 %) [−1.44 k, +2.39 k] n.s.``.
+    """
+    if row is None:
+        return ""
+    v = verdict(row, material)
+    if v == "same":
+        return "0 (every seed)"
+    d = float(row["diff_mean"])
+    text = bare(kpi, d)
+    if v == "material":
+        text = f"**{text}**"
+    share = share_of_baseline(d, float(row.get("baseline_mean", math.nan)))
+    if np.isfinite(share):
+        text += f" ({percent(share)})"
+    low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{bare(kpi, low)}, {bare(kpi, high)}]"
+    if v == "n.s.":
+        text += " n.s."
+    return text
+
+
 def _cell(row: pd.Series | None, kpi: str) -> str:
     if row is None:
         return ""
@@ -492,19 +539,21 @@ def _provider_tables(results: Results) -> list[tuple[str, pd.DataFrame | None]]:
 
 CAPTIONS: dict[str, str] = {
     "travel_cost.png": (
-        "Travel saved (person-km, CO2; positive = less than the baseline) and extra network cost per "
-        "scenario, mean paired difference against the baseline with its 95 % confidence interval. Filled bars: "
-        "significant (the interval excludes 0); hollow bars: not distinguishable from zero."
+        "Change in travel (person-km, CO2) and in network cost per scenario against the baseline (to the right: "
+        "more travel, more cost; to the left: less), mean paired difference with its 95 % confidence interval. "
+        "Filled bars: significant (the interval excludes 0); hollow bars: not distinguishable from zero. Which "
+        "kind of trip carries each change: section Scenarios."
     ),
     "map.png": (
         "The territory in each scenario (one representative run: the first seed). Grey circles: zones, darker "
         "for more adults. Coloured markers: places, by profile (red mediation, blue work, green workshop, purple "
         "multifunctional; grey crosses: places serving nothing), the area proportional to their occupancy rate "
-        "over the counted weeks; the places of a zone are spread around its centre."
+        "over the counted weeks; the places of a zone are spread around its centre; the busiest place of each of "
+        "the five busiest zones is named."
     ),
     "occupancy_heatmap.png": (
         "Occupancy (users / capacity, all activities, mean over the counted weeks) of the busiest active places "
-        f"(at most {HEATMAP_MAX_PLACES} per panel, busiest on top) by slot of the week; grey cells: closed. "
+        f"(at most {HEATMAP_MAX_PLACES} per panel, busiest on top, by name) by slot of the week; grey cells: closed. "
         "One representative run per scenario."
     ),
     "mutualisation.png": (
@@ -560,8 +609,8 @@ def draw_figures(results: Results) -> dict[str, Figure]:
             results.comparison, results.others, results.baseline, _weeks(results), results.pairing
         )
     panels = _run_tables(results)
-    territory = str(next(iter(results.summaries.values()), {}).get("territory", "") or "the territory")
-    figures["map.png"] = map_figure(panels, territory)
+    territory = territory_of(results)
+    figures["map.png"] = map_figure(panels, territory[0].upper() + territory[1:])
     figures["occupancy_heatmap.png"] = heatmap_figure(panels)
     del panels  # the slots of every panel: free them before reading the providers of every run
     figures["mutualisation.png"] = mutualisation_figure(
@@ -606,6 +655,7 @@ def _setup_lines(results: Results) -> list[str]:
     if isinstance(territory, dict):
         territory = territory.get("kind")
     if territory:
+        territory = territory_of(results)
         extra = []
         if first.get("n_residents") is not None and pd.notna(first.get("n_residents")):
             extra.append(f"{int(first['n_residents']):,} adults")
@@ -614,7 +664,8 @@ def _setup_lines(results: Results) -> list[str]:
         sample = first.get("sample_rate")
         if sample is not None and pd.notna(sample) and float(sample) < 1:
             extra.append(f"{float(sample):.0%} of the adults simulated")
-        lines.append(f"- **Territory**: {territory}" + (f" ({', '.join(extra)})" if extra else "") + ".")
+        text = territory[0].upper() + territory[1:]
+        lines.append(f"- **Territory**: {text}" + (f" ({', '.join(extra)})" if extra else "") + ".")
     if results.grid and results.comparison is None:
         scen = ", ".join(f"`{s}`" for s in results.run_scenarios)
         lines.append(f"- **Scenarios**: {scen}, swept without a baseline (its response, no comparison).")
@@ -718,7 +769,8 @@ def _sweep_lines(results: Results, kpis: list[str]) -> list[str]:
         others = results.run_scenarios[1:]
         lines.append(
             f"Per grid point: the level of `{results.baseline}` (mean over the seeds) and each scenario's "
-            "difference against it at the same point, [95 % CI], **bold** when significant."
+            "difference against it at the same point (its share of the baseline's level), [95 % CI], **bold** "
+            "when significant and material, n.s. when not significant."
         )
         head = [_short_key(k) for k in keys]
         head += [f"{results.baseline}: {kpi_label(k)}" for k in kpis]
@@ -743,7 +795,7 @@ def _sweep_lines(results: Results, kpis: list[str]) -> list[str]:
                 cells.append(_level_cell(hit.iloc[0], k, interval=comp is None) if not hit.empty else "")
         for s in others:
             arm = label(s, dict(zip(keys, point, strict=True)))
-            cells += [_cell(_row(results, arm, k), k) for k in kpis]
+            cells += [material_cell(_row(results, arm, k), k, material_of(results)) for k in kpis]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     return lines
@@ -793,14 +845,13 @@ def _summary_table(results: Results, kpis: list[str]) -> list[str]:
     for k in kpis:
         row = next((r for r in (_row(results, s, k) for s in results.others) if r is not None), None)
         base = row.get("baseline_mean") if row is not None else None
-        base_cells.append(
-            f"level {format_level(k, float(base))}" if base is not None and pd.notna(base) else ""
-        )
+        base_cells.append(f"level {level(k, float(base))}" if base is not None and pd.notna(base) else "")
     if results.grid:  # the baseline's level differs from point to point: the Sweep section gives it
         base_cells = ["level per grid point: see Sweep", *["" for _ in kpis[1:]]]
     lines.append(f"| {results.baseline} (reference) | " + " | ".join(base_cells) + " |")
+    material = material_of(results)
     for scenario in results.others:
-        cells = [_cell(_row(results, scenario, k), k) for k in kpis]
+        cells = [material_cell(_row(results, scenario, k), k, material) for k in kpis]
         lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
     return lines
 
@@ -817,6 +868,7 @@ def km_per_euro(results: Results) -> list[dict[str, Any]]:
         ``verdict`` (a sentence).
     """
     out = []
+    why = {} if results.grid else {s: main_kind(d) for s, d in decompositions(results).items()}
     for scenario in results.others:
         km, cost = _row(results, scenario, "person_km_total"), _row(results, scenario, "network_cost_eur")
         if km is None or cost is None:
@@ -828,24 +880,25 @@ def km_per_euro(results: Results) -> list[dict[str, Any]]:
             ratio = saved / extra
             verdict = (
                 f"{scenario} saves {number(ratio)} person-km per extra euro of network cost "
-                f"({number(saved)} person-km for {number(extra)} EUR)."
+                f"({compact(saved)} person-km for {compact(extra)} EUR)."
             )
         elif km_sig and cost_sig and saved > 0 and extra < 0:
             verdict = (
-                f"{scenario} saves {number(saved)} person-km and {number(-extra)} EUR of network cost: "
+                f"{scenario} saves {compact(saved)} person-km and {compact(-extra)} EUR of network cost: "
                 "it wins on both counts (no trade-off to price)."
             )
         elif km_sig and saved > 0 and not cost_sig:
             verdict = (
-                f"{scenario} saves {number(saved)} person-km at a network cost not distinguishable from "
+                f"{scenario} saves {compact(saved)} person-km at a network cost not distinguishable from "
                 "the baseline's: the ratio is not estimable."
             )
         elif km_sig and saved < 0:
-            verdict = f"{scenario} adds {number(-saved)} person-km of travel: it saves none."
+            carried = f" ({why[scenario]})" if why.get(scenario) else ""
+            verdict = f"{scenario} adds {compact(-saved)} person-km of travel{carried}: it saves none."
         else:
             verdict = (
-                f"{scenario}: its travel saving ({number(saved)} person-km) is not distinguishable from "
-                "zero, so no km-per-euro figure is given."
+                f"{scenario}: its change in travel ({compact(-saved, sign=True)} person-km) is not "
+                "distinguishable from zero, so no km-per-euro figure is given."
             )
         out.append(
             {
@@ -901,12 +954,12 @@ def _km_lines(results: Results) -> list[str]:
     if not rows:
         return []
     lines = [
-        "| scenario | person-km saved | extra network cost (EUR) | person-km per extra EUR |",
+        "| scenario | change in travel (person-km) | change in network cost (EUR) | person-km saved per extra EUR |",
         "|---|---:|---:|---:|",
     ]
     for r in rows:
-        km = number(r["km_saved"]) + ("" if r["km_sig"] else " (n.s.)")
-        cost = number(r["extra_cost"]) + ("" if r["cost_sig"] else " (n.s.)")
+        km = compact(-r["km_saved"], sign=True) + ("" if r["km_sig"] else " n.s.")
+        cost = compact(r["extra_cost"], sign=True) + ("" if r["cost_sig"] else " n.s.")
         ratio = number(r["ratio"]) if np.isfinite(r["ratio"]) else "-"
         lines.append(f"| {r['scenario']} | {km} | {cost} | {ratio} |")
     lines.append("")
@@ -921,27 +974,25 @@ def _km_lines(results: Results) -> list[str]:
     lines.append("")
     if dominant:
         names = ", ".join(r["scenario"] for r in dominant)
-        lines.append(
-            f"**Answer**: {names} save{'s' if len(dominant) == 1 else ''} kilometres and money at once."
-        )
+        lines.append(f"{names} save{'s' if len(dominant) == 1 else ''} kilometres and money at once.")
     if priced:
         best = max(priced, key=lambda r: r["ratio"])
         lines.append(
-            f"**Answer**: of the strategies whose saving and extra cost are both significant, {best['scenario']} "
-            f"saves the most kilometres per euro: {number(best['ratio'])} person-km per extra euro."
+            f"Of the strategies whose saving and extra cost are both significant, {best['scenario']} saves the "
+            f"most kilometres per euro: {number(best['ratio'])} person-km per extra euro."
         )
     elif not dominant:
         saving = [r["scenario"] for r in rows if r["km_sig"] and r["km_saved"] > 0]
         if saving:
             lines.append(
-                f"**Answer**: {', '.join(saving)} save{'s' if len(saving) == 1 else ''} kilometres significantly, "
-                "but the extra network cost is not distinguishable from zero: the kilometres per euro cannot be "
-                "priced with these seeds."
+                f"{', '.join(saving)} save{'s' if len(saving) == 1 else ''} kilometres significantly, but the "
+                "extra network cost is not distinguishable from zero: the kilometres per euro cannot be priced "
+                "with these seeds."
             )
             return lines
         lines.append(
-            "**Answer**: no strategy has both a significant travel saving and a significant extra cost; "
-            "more seeds (or weeks) would be needed to price the kilometres saved."
+            "No strategy has both a significant travel saving and a significant extra cost: the kilometres "
+            "per euro cannot be priced here."
         )
     return lines
 
@@ -1047,6 +1098,196 @@ def _screening_lines(results: Results) -> list[str]:
             lines.append(text)
         lines.append("")
     return lines
+
+
+# --------------------------------------------------------------------------------------------------------
+# For decision-makers: the answer, the scenarios as a reader knows them
+# --------------------------------------------------------------------------------------------------------
+
+
+def material_of(results: Results) -> dict[str, float]:
+    """The thresholds of practical relevance: experiment.yaml's ``material`` over the defaults."""
+    given = results.experiment.get("material")
+    out = dict(DEFAULT_MATERIAL)
+    if isinstance(given, dict):
+        out.update({str(k): float(v) for k, v in given.items() if isinstance(v, int | float)})
+    return out
+
+
+def _run_config(path: Path | None) -> dict[str, Any]:
+    """A run's resolved configuration (config.yaml), empty when absent or unreadable."""
+    if path is None or not (Path(path) / CONFIG).is_file():
+        return {}
+    try:
+        data = yaml.safe_load((Path(path) / CONFIG).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def territory_of(results: Results) -> str:
+    """The territory in words (:func:`simulation.viz.reading.territory_text`)."""
+    first = results.summaries.get(results.baseline) or next(iter(results.summaries.values()), {})
+    reps = _representatives(results)
+    config = _run_config(next(iter(reps.values()), None))
+    if not first and not config:
+        territory = results.experiment.get("territory")
+        return territory_text({"territory": territory if isinstance(territory, str) else ""})
+    return territory_text(first, config)
+
+
+def descriptions(results: Results) -> dict[str, str]:
+    """Each scenario's ``description`` (its YAML file's, as the run's config.yaml recorded it)."""
+    out = {}
+    for scenario, path in _representatives(results).items():
+        text = (_run_config(path).get("scenario") or {}).get("description")
+        if isinstance(text, str) and text.strip():
+            out[scenario] = one_line(text)
+    return out
+
+
+def interventions_of(results: Results, scenario: str) -> str:
+    """What a scenario's interventions did, over its runs (their ``notes.txt``)."""
+    runs = results.runs
+    if runs.empty or "path" not in runs:
+        return ""
+    per_run = []
+    for path in runs.loc[(runs["scenario"] == scenario) & runs["path"].notna(), "path"]:
+        notes = Path(path) / NOTES
+        lines = notes.read_text(encoding="utf-8").splitlines() if notes.is_file() else []
+        per_run.append(intervention_counts(lines, scenario))
+    return interventions_text(per_run)
+
+
+def _km_change(results: Results, scenario: str) -> float:
+    """The change of person_km_total of a plain scenario: comparison.csv's, else the paired mean from runs."""
+    row = _row(results, scenario, "person_km_total")
+    if row is not None:
+        return float(row["diff_mean"])
+    runs = results.runs
+    if runs.empty or "person_km_total" not in runs or "seed" not in runs:
+        return math.nan
+    on = ["seed", *results.grid]
+    x = runs.loc[runs["scenario"] == scenario, [*on, "person_km_total"]]
+    y = runs.loc[runs["scenario"] == results.baseline, [*on, "person_km_total"]]
+    pairs = x.merge(y, on=on, suffixes=("", "_base"))
+    return (
+        float((pairs["person_km_total"] - pairs["person_km_total_base"]).mean()) if len(pairs) else math.nan
+    )
+
+
+def decompositions(results: Results) -> dict[str, pd.DataFrame]:
+    """Per compared scenario (plain names), the per-kind change of travel against the baseline."""
+    runs = results.runs
+    if runs.empty or results.comparison is None or results.baseline not in set(runs["scenario"]):
+        return {}
+    return {
+        s: travel_decomposition(runs, s, results.baseline, results.grid)
+        for s in results.run_scenarios
+        if s != results.baseline
+    }
+
+
+def _seeds_of(results: Results) -> int | None:
+    comp = results.comparison
+    if comp is None or "n" not in comp or comp["n"].dropna().empty:
+        return None
+    return int(comp["n"].dropna().min())
+
+
+def _answer_lines(results: Results) -> list[str]:
+    """The question and its one-paragraph answer (a comparison), or the question alone."""
+    lines = [f"*{_question(results)}*", ""]
+    comp = results.comparison
+    if comp is None:
+        return lines
+    travel = {} if results.grid else {s: main_kind(d) for s, d in decompositions(results).items()}
+    text = answer_paragraph(
+        comp,
+        results.others,
+        material_of(results),
+        travel,
+        territory_of(results),
+        _seeds_of(results),
+        noun="strategy-and-grid-point arms" if results.grid else "strategies",
+        weeks=_weeks(results),
+    )
+    if text:
+        lines += [text, ""]
+        if results.grid:
+            lines += [
+                "Each strategy is read at each grid point (the section Sweep gives the baseline's level there).",
+                "",
+            ]
+    return lines
+
+
+def _scenario_lines(results: Results, kpis: list[str]) -> list[str]:
+    """Each scenario as a reader knows it: description, what its interventions did, what moved travel, and
+    its material changes."""
+    desc = descriptions(results)
+    decs = decompositions(results)
+    material = material_of(results)
+    lines: list[str] = []
+    for scenario in results.run_scenarios or results.scenarios:
+        lines.append(f"**{scenario}**" + (" (the reference)" if scenario == results.baseline else ""))
+        lines.append("")
+        if scenario in desc:
+            lines.append(f"- {desc[scenario]}")
+        if scenario == results.baseline:
+            lines.append("")
+            continue
+        did = interventions_of(results, scenario)
+        if did:
+            lines.append(f"- What it did: {did}.")
+        dec = decs.get(scenario)
+        if dec is not None and not dec.empty:
+            said = travel_sentence(_km_change(results, scenario), dec)
+            if said:
+                over = " (mean over the grid points)" if results.grid else ""
+                lines.append(f"- Travel{over}: {said}")
+        if results.comparison is not None and not results.grid:
+            lines += _change_lines(results, scenario, kpis, material)
+        lines.append("")
+    return lines
+
+
+def _change_lines(results: Results, scenario: str, kpis: list[str], material: dict[str, float]) -> list[str]:
+    """The material changes of a scenario, then the count of the small and the indistinguishable ones."""
+    comp = results.comparison
+    assert comp is not None
+    rows = comp[comp["scenario"] == scenario].to_dict("records")
+    order = {k: i for i, k in enumerate(kpis)}
+    rows.sort(key=lambda r: order.get(str(r["kpi"]), len(order)))
+    judged = [(r, verdict(r, material)) for r in rows if str(r["kpi"]) != "person_km_total"]
+    big = [r for r, v in judged if v == "material"]
+    small = [kpi_label(str(r["kpi"])) for r, v in judged if v == "small"]
+    unclear = [kpi_label(str(r["kpi"])) for r, v in judged if v == "n.s."]
+    out = []
+    if big:
+        out.append(
+            "- Material changes: "
+            + "; ".join(f"{kpi_label(str(r['kpi']))} {difference_text(r, interval=False)}" for r in big)
+            + "."
+        )
+    rest = []
+    if small:
+        rest.append(f"significant but below the threshold of practical relevance: {', '.join(small)}")
+    if unclear:
+        rest.append(f"not distinguishable from zero: {', '.join(unclear)}")
+    if rest:
+        out.append("- Other KPIs: " + "; ".join(rest) + ".")
+    return out
+
+
+def _material_note(results: Results, kpis: list[str]) -> str:
+    material = material_of(results)
+    parts = [f"{kpi_label(k)} {percent(material_threshold(k, material)).lstrip('+')}" for k in kpis]
+    return (
+        "Thresholds of practical relevance, as a share of the baseline's level (`experiment.material`): "
+        + ", ".join(parts)
+        + "."
+    )
 
 
 def _question(results: Results) -> str:
@@ -1174,25 +1415,32 @@ def build_report(folder: Path | str) -> Path:
         f"Results folder `{results.folder}`; rebuild with `{PROG} <folder>`.",
         "",
     ]
-    lines += ["## Question", "", _question(results), ""]
-    lines += ["## Setup", "", *_setup_lines(results), ""]
+    lines += ["## Answer", "", *_answer_lines(results)]
     kpis = _report_kpis(results)
+    scenario_lines = _scenario_lines(results, kpis) if results.run_scenarios else []
+    if scenario_lines:
+        lines += ["## Scenarios", "", *scenario_lines]
     if results.comparison is not None and kpis:
         shown = kpis[:SUMMARY_MAX_KPIS]
         rest = (
-            f" The other KPIs ({', '.join(kpis[SUMMARY_MAX_KPIS:])}) are read below and in comparison.csv."
+            f" The other KPIs ({', '.join(kpi_label(k) for k in kpis[SUMMARY_MAX_KPIS:])}) are read under "
+            "Scenarios and in comparison.csv."
             if len(kpis) > SUMMARY_MAX_KPIS
             else ""
         )
         lines += [
             "## Summary",
             "",
-            f"Mean difference against `{results.baseline}` (scenario minus baseline) and its 95 % confidence "
-            "interval in brackets; **bold**: significant (the interval excludes 0). Shares (rates) in "
-            "percentage points; totals over the counted weeks. The reference row gives the baseline's level."
-            + rest,
+            f"Mean difference against `{results.baseline}` (scenario minus baseline; + is more, {MINUS} is less), "
+            "its share of the baseline's level in parentheses and its 95 % confidence interval in brackets. "
+            "**Bold**: significant (the interval excludes 0) and material (at least the threshold of practical "
+            "relevance); plain: significant but smaller; n.s.: not distinguishable from zero with these seeds. "
+            "Shares (rates) in percentage points; totals over the counted weeks; k thousand, M million. The "
+            "reference row gives the baseline's level." + rest,
             "",
             *_summary_table(results, shown),
+            "",
+            _material_note(results, shown),
             "",
         ]
     decomposition = _decomposition_lines(results)
@@ -1206,20 +1454,10 @@ def build_report(folder: Path | str) -> Path:
         for i, (path, caption) in enumerate(figures, start=1):
             rel = path.relative_to(results.folder).as_posix()
             lines += [f"![Figure {i}]({rel})", "", f"*Figure {i} ([{rel}]({rel})). {caption}*", ""]
-    reading = _reading_lines(results, kpis)
-    if reading:
-        lines += [
-            "## Reading",
-            "",
-            "A difference is called significant when its 95 % confidence interval excludes zero; otherwise "
-            "it is not distinguishable from zero with the seeds run (it may exist, but is smaller than the "
-            "noise between seeds).",
-            "",
-            *reading,
-        ]
     km = _km_lines(results)
     if km:
         lines += ["## Kilometres saved per euro", "", *km, ""]
+    lines += ["## Setup", "", *_setup_lines(results), ""]
     variance = _variance_lines(results)
     if variance:
         lines += ["## Variance reduction by pairing", "", *variance, ""]
