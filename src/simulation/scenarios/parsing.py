@@ -70,6 +70,16 @@ def number(value: Any, key: str, lo: float = 0.0) -> float:
     return float(value)
 
 
+def fraction(value: Any, key: str, open_low: bool = False) -> float:
+    """A number in [0, 1] (in (0, 1] when ``open_low``), as a float."""
+    expected = "a number in (0, 1]" if open_low else "a number in [0, 1]"
+    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value):
+        raise fail(key, value, expected)
+    if not (0 < value <= 1 if open_low else 0 <= value <= 1):
+        raise fail(key, value, expected)
+    return float(value)
+
+
 def boolean(value: Any, key: str) -> bool:
     """true or false."""
     if not isinstance(value, bool):
