@@ -1,12 +1,13 @@
 """Every library scenario does what its description says on territories of different kinds (issue 9).
 
-Each scenario of ``configs/scenario/*.yaml`` is applied (no simulation) to three territories: the Nièvre (a rural
+Each scenario of ``configs/scenario/*.yaml`` is applied (no simulation) to four territories: the Nièvre (a rural
 departement, 309 communes, one town of 27,000 adults), Lyon (its 9 arrondissements: every zone is a dense
-``centre`` of 24,000-83,000 adults) and the default synthetic territory (a 10 x 10 grid of 40,000 adults, a main
-town and 3 secondary towns). The places it closes, converts (rows changed) and adds are counted and checked
-against the direction its description gives, in the table ``EXPECTED``. Before issue 9 the selectors were in
-absolute adults and kinds: on Lyon, ``wider_mesh`` ("fewer, larger hubs") closed nothing and added hubs, and
-``mediation_hubs`` ("outside the main town") converted nothing.
+``centre`` of 24,000-83,000 adults), the Rhône (274 communes: Lyon's arrondissements, Villeurbanne and the
+dense suburbs as centres, 68 towns, a peri-urban ring) and the default synthetic territory (a 10 x 10 grid of
+40,000 adults, a main town and 3 secondary towns). The places it closes, converts (rows changed) and adds are
+counted and checked against the direction its description gives, in the table ``EXPECTED``. Before issue 9
+the selectors were in absolute adults and kinds: on Lyon, ``wider_mesh`` ("fewer, larger hubs") closed nothing
+and added hubs, and ``mediation_hubs`` ("outside the main town") converted nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from simulation.territory.rules import centre_index
 from simulation.territory.sources.france import load_france
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "configs" / "scenario"
-TERRITORIES = ("nievre", "lyon", "synthetic")
+TERRITORIES = ("nievre", "lyon", "rhone", "synthetic")
 
 # Expected direction of each scenario's interventions: (closed, converted, added), each "0" (none), "+" (at
 # least one) or "*" (any), on every territory unless a territory is named; "error" when the scenario refuses the
@@ -64,7 +65,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str] | str]] = {
 # On the synthetic territory the small half (the 93 zones of at most ~1,200 adults, home to half the adults)
 # has a single post office: the generator puts post offices only in zones of 800 adults or more and France
 # Services in the secondary towns, so there is nothing more to close there.
-FEWER = {"nievre": True, "lyon": True, "synthetic": False}
+FEWER = {"nievre": True, "lyon": True, "rhone": True, "synthetic": False}
 
 
 def _library() -> list[str]:
@@ -83,6 +84,7 @@ def territories() -> dict[str, Territory]:
     return {
         "nievre": load_france(departements=[58], france_services_year=2020),  # territory=nievre
         "lyon": load_france(communes=[69123], france_services_year=2020),  # Lyon's 9 arrondissements
+        "rhone": load_france(departements=[69], france_services_year=2020),  # Lyon, its suburbs, the country
         "synthetic": synthetic_territory(
             to_config().territory.synthetic, PROVIDERS, np.random.default_rng(1)
         ),
