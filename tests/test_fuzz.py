@@ -402,6 +402,77 @@ SCENARIO = near(
 )
 
 
+# The relative zone criteria (issue 9): ranks, population shares, quantiles, the main centre, distances.
+RELATIVE_KEYS = (
+    "largest_zones",
+    "largest_zones_share",
+    "smallest_zones_share",
+    "min_zone_population_quantile",
+    "max_zone_population_quantile",
+    "main_centre",
+    "min_centre_km",
+    "max_centre_km",
+    "min_centre_km_quantile",
+    "max_centre_km_quantile",
+)
+RELATIVE_VALUE = st.one_of(
+    st.floats(-0.5, 1.5),
+    st.sampled_from([0, 1, 0.5, 1e-12, 2, 10, -1, 0.0, 1.0]),
+    st.integers(-3, 400),
+    NUMBERS,
+    st.booleans(),
+    SCALARS,
+    st.lists(SCALARS, max_size=2),
+)
+RELATIVE_SELECTOR = st.dictionaries(
+    st.sampled_from([*RELATIVE_KEYS, *RELATIVE_KEYS, "zone_kind", "min_zone_population", "origin", "limit"]),
+    near(RELATIVE_VALUE, SELECTOR_VALUE, 4),
+    max_size=4,
+)
+
+
+def test_the_relative_keys_are_selector_keys() -> None:
+    assert set(RELATIVE_KEYS) <= set(ZONE_KEYS) <= set(SELECTOR_KEYS)
+
+
+@FUZZ
+@given(near(RELATIVE_SELECTOR, ANY_DATA), st.booleans())
+def test_selector_parsing_gives_a_selector_or_a_one_line_config_error(data: Any, places: bool) -> None:
+    """Arbitrary input to ``select``/``at``: a Selector (ZoneSelector) or a one-line ConfigError naming the key."""
+    from simulation.scenarios.selectors import Selector, ZoneSelector, selector, zone_selector
+
+    try:
+        sel = selector(data, "k") if places else zone_selector(data, "k")
+    except ConfigError as exc:
+        event(f"error: {exc.key[:40]}")
+        assert exc.key.startswith("k") and "\n" not in str(exc)
+        return
+    event("parsed")
+    assert isinstance(sel, Selector if places else ZoneSelector)
+
+
+@settings(FUZZ, max_examples=80)
+@given(RELATIVE_SELECTOR)
+def test_relative_selectors_pick_zones_or_fail_in_one_line(small_territory, data: Any) -> None:
+    """A parsed zone selector picks a subset of the zones (never another exception), in population order."""
+    from simulation.scenarios.selectors import select_places, select_zones, selector, zone_selector
+
+    t = small_territory
+    try:
+        zsel = zone_selector(data, "k")
+        picked = select_zones(zsel, t.zones, t.places, "k")
+        sel = selector(data, "k")
+        idx = select_places(sel, t.zones, t.places, "k")
+    except ConfigError as exc:
+        event("error")
+        assert "\n" not in str(exc)
+        return
+    event(f"picked {'none' if picked.empty else 'some'}")
+    assert set(picked["zone_id"]) <= set(t.zones["zone_id"])
+    assert picked["population"].is_monotonic_decreasing
+    assert set(t.places.loc[idx, "zone_id"]) <= set(t.zones["zone_id"])
+
+
 @settings(FUZZ, max_examples=60)
 @given(SCENARIO)
 def test_scenario_loader_returns_operations_or_a_config_error(data: Any) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from simulation.core.errors import ConfigError
@@ -63,10 +63,30 @@ def integer(value: Any, key: str, lo: int = 0) -> int:
     return value
 
 
+def _finite(value: Any) -> bool:
+    """A real number (not a bool) that a float holds finitely (np.isfinite refuses ints beyond 64 bits)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def number(value: Any, key: str, lo: float = 0.0) -> float:
     """A finite number >= ``lo``, as a float."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not np.isfinite(value) or value < lo:
+    if not _finite(value) or value < lo:
         raise fail(key, value, f"a number >= {lo}")
+    return float(value)
+
+
+def fraction(value: Any, key: str, open_low: bool = False) -> float:
+    """A number in [0, 1] (in (0, 1] when ``open_low``), as a float."""
+    expected = "a number in (0, 1]" if open_low else "a number in [0, 1]"
+    if not _finite(value):
+        raise fail(key, value, expected)
+    if not (0 < value <= 1 if open_low else 0 <= value <= 1):
+        raise fail(key, value, expected)
     return float(value)
 
 

@@ -2,12 +2,39 @@
 
 Selectors pick places; every criterion given must hold: ``origin``, ``operator``, ``label``, ``place_id``,
 ``zone`` (zone ids), ``zone_kind`` (lists; a single string is accepted), ``min_zone_population``,
-``max_zone_population`` (adults), ``exclude_zones_with_label`` (skip zones that have a place with that label,
-e.g. ``france_services``), ``exclude_zones_with_origin``, ``exclude_zones_with_activity`` (skip zones that have
-a place with that capacity, e.g. ``work``), ``one_per_zone`` (keep one place per zone, the first of ``prefer``,
-an origin order), ``limit`` (keep at most this many, largest zones first). The zone selector ``at`` takes the
-zone criteria and ``limit`` (zones). A selector that matches nothing is logged, not an error (scenarios must
-run on any territory); an unknown ``place_id`` or ``zone`` listed explicitly is an error.
+``max_zone_population`` (adults), the relative criteria below, ``exclude_zones_with_label`` (skip zones
+that have a place with that label, e.g. ``france_services``), ``exclude_zones_with_origin``,
+``exclude_zones_with_activity`` (skip zones that have a place with that capacity, e.g. ``work``),
+``one_per_zone`` (keep one place per zone, the first of ``prefer``, an origin order), ``limit`` (keep at most
+this many, largest zones first). The zone selector ``at`` takes the zone criteria and ``limit`` (zones). A
+selector that matches nothing is logged, not an error (scenarios must run on any territory); an unknown
+``place_id`` or ``zone`` listed explicitly is an error.
+
+Relative criteria (issue 9) say "large", "small" or "outside the main town" the same way on a rural
+departement of 309 communes and on a city of 9 arrondissements, where absolute thresholds in adults match
+nothing or everything. They rank each zone within the whole territory (``state.zones``, which interventions do
+not change), before the other criteria apply:
+
+- ``largest_zones: N``: the N most populous zones (ties by zone id).
+- ``largest_zones_share: s`` / ``smallest_zones_share: s`` (0 < s <= 1): the most (least) populous zones that
+  are home to the share s of the territory's adults. Zones sorted by adults, largest (smallest) first, each
+  covers a slice of the cumulative share; it belongs when the middle of its slice is below s, so that
+  ``largest_zones_share: s`` and ``smallest_zones_share: 1 - s`` split the zones in two. On the Nièvre,
+  ``smallest_zones_share: 0.5`` is the 290 communes of at most 1,500 adults (home to 50.1 %); on Lyon the
+  six smallest of the nine arrondissements.
+- ``min_zone_population_quantile: q`` / ``max_zone_population_quantile: q`` (0 <= q <= 1): adults at least
+  (at most) the q-quantile of the zones' adults (linear interpolation, numpy's default).
+- ``main_centre: true|false``: only the territory's main centre, or every zone but it. The main centre is the
+  most populous zone of kind ``centre`` (else the most populous zone), as the place rules' centre
+  (:func:`simulation.territory.rules.centre_index`): Nevers, Lyon 3e, Paris 15e.
+- ``min_centre_km`` / ``max_centre_km``: straight-line distance from the main centre, km (zone positions).
+- ``min_centre_km_quantile: q`` / ``max_centre_km_quantile: q`` (0 <= q <= 1): that distance at least (at most)
+  its q-quantile over the zones.
+
+Zone kinds themselves are computed the same way on every French territory (one national rule of density and
+size, :func:`simulation.territory.sources.france.zone_kinds`): every arrondissement of Lyon or Paris is a
+``centre``, so a scenario about "urban zones" or "outside the main town" should say it with ``main_centre``
+or a population share rather than a kind alone.
 """
 
 from __future__ import annotations
@@ -16,11 +43,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulation.core.config import ACTIVITIES, OPERATORS, ORIGINS, ZONE_KINDS
 from simulation.core.errors import ConfigError
-from simulation.scenarios.parsing import boolean, fail, integer, mapping, str_list, string
+from simulation.scenarios.parsing import boolean, fail, fraction, integer, mapping, number, str_list, string
+from simulation.territory.rules import centre_index
 
 CAPACITY_COLUMN = {"work": "desks", "mediation": "counters", "workshop": "workshop_seats"}
 
@@ -38,6 +67,16 @@ class ZoneSelector:
         exclude_zones_with_origin: skip zones that have a place of one of these origins.
         exclude_zones_with_activity: skip zones that have a place with capacity for this activity.
         limit: keep at most this many (zones for ``at``, places for ``select``), largest zones first.
+        largest_zones: keep the territory's N most populous zones.
+        largest_zones_share: keep the most populous zones home to this share of the adults (0-1].
+        smallest_zones_share: keep the least populous zones home to this share of the adults (0-1].
+        min_zone_population_quantile: keep zones with adults >= this quantile of the zones' adults.
+        max_zone_population_quantile: keep zones with adults <= this quantile of the zones' adults.
+        main_centre: true: only the main centre; false: every zone but the main centre.
+        min_centre_km: keep zones at least this far from the main centre, km.
+        max_centre_km: keep zones at most this far from the main centre, km.
+        min_centre_km_quantile: keep zones at least as far from the main centre as this quantile of distances.
+        max_centre_km_quantile: keep zones at most as far from the main centre as this quantile of distances.
     """
 
     zone_kind: tuple[str, ...] | None = None
@@ -48,6 +87,16 @@ class ZoneSelector:
     exclude_zones_with_origin: tuple[str, ...] | None = None
     exclude_zones_with_activity: str | None = None
     limit: int | None = None
+    largest_zones: int | None = None
+    largest_zones_share: float | None = None
+    smallest_zones_share: float | None = None
+    min_zone_population_quantile: float | None = None
+    max_zone_population_quantile: float | None = None
+    main_centre: bool | None = None
+    min_centre_km: float | None = None
+    max_centre_km: float | None = None
+    min_centre_km_quantile: float | None = None
+    max_centre_km_quantile: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,9 +146,33 @@ def zone_criteria(d: dict, key: str) -> dict[str, Any]:
         out["exclude_zones_with_activity"] = string(
             d["exclude_zones_with_activity"], f"{key}.exclude_zones_with_activity", ACTIVITIES
         )
-    lo, hi = out.get("min_zone_population"), out.get("max_zone_population")
-    if lo is not None and hi is not None and lo > hi:
-        raise ConfigError(f"{key}.max_zone_population", f"got {hi}, expected >= min_zone_population ({lo})")
+    if d.get("largest_zones") is not None:
+        out["largest_zones"] = integer(d["largest_zones"], f"{key}.largest_zones", lo=1)
+    for k in ("largest_zones_share", "smallest_zones_share"):
+        if d.get(k) is not None:
+            out[k] = fraction(d[k], f"{key}.{k}", open_low=True)
+    for k in (
+        "min_zone_population_quantile",
+        "max_zone_population_quantile",
+        "min_centre_km_quantile",
+        "max_centre_km_quantile",
+    ):
+        if d.get(k) is not None:
+            out[k] = fraction(d[k], f"{key}.{k}")
+    if d.get("main_centre") is not None:
+        out["main_centre"] = boolean(d["main_centre"], f"{key}.main_centre")
+    for k in ("min_centre_km", "max_centre_km"):
+        if d.get(k) is not None:
+            out[k] = number(d[k], f"{key}.{k}")
+    for lo_k, hi_k in (
+        ("min_zone_population", "max_zone_population"),
+        ("min_zone_population_quantile", "max_zone_population_quantile"),
+        ("min_centre_km", "max_centre_km"),
+        ("min_centre_km_quantile", "max_centre_km_quantile"),
+    ):
+        lo, hi = out.get(lo_k), out.get(hi_k)
+        if lo is not None and hi is not None and lo > hi:
+            raise ConfigError(f"{key}.{hi_k}", f"got {hi}, expected >= {lo_k} ({lo})")
     return out
 
 
@@ -132,9 +205,75 @@ def selector(value: Any, key: str) -> Selector:
     return Selector(**out)
 
 
+def population_share_middle(population: np.ndarray, zone_ids: np.ndarray, largest_first: bool) -> np.ndarray:
+    """Each zone's middle of its slice of the cumulative share of adults, zones sorted by adults.
+
+    Args:
+        population: adults per zone.
+        zone_ids: zone ids (ties in population are ordered by id, so the result is deterministic).
+        largest_first: sort the most populous zones first (else the least populous).
+
+    Returns:
+        Per zone (in the input order), the cumulative share of the zones before it plus half its own share; all
+        0.5 when the territory has no adult (no zone is then larger than another).
+    """
+    pop = np.asarray(population, dtype=float)
+    total = pop.sum()
+    if total <= 0:
+        return np.full(len(pop), 0.5)
+    order = np.lexsort((np.asarray(zone_ids, dtype=str), -pop if largest_first else pop))
+    share = pop[order] / total
+    middle = np.empty(len(pop))
+    middle[order] = np.cumsum(share) - share / 2
+    return middle
+
+
+def centre_km(zones: pd.DataFrame) -> np.ndarray:
+    """Straight-line distance of each zone from the main centre (:func:`centre_index`), km."""
+    xy = zones[["x_km", "y_km"]].to_numpy(dtype=float)
+    c = centre_index(zones.reset_index(drop=True))
+    return np.hypot(*(xy - xy[c]).T)
+
+
+def relative_mask(sel: ZoneSelector, zones: pd.DataFrame) -> np.ndarray:
+    """The relative criteria (module docstring): ranks, shares, quantiles, the main centre, distances."""
+    ok = np.ones(len(zones), dtype=bool)
+    if not len(zones):
+        return ok
+    pop = zones["population"].to_numpy(dtype=float)
+    ids = zones["zone_id"].astype(str).to_numpy()
+    if sel.largest_zones is not None:
+        order = np.lexsort((ids, -pop))
+        ok[order[sel.largest_zones :]] = False
+    if sel.largest_zones_share is not None:
+        ok &= population_share_middle(pop, ids, largest_first=True) < sel.largest_zones_share
+    if sel.smallest_zones_share is not None:
+        ok &= population_share_middle(pop, ids, largest_first=False) < sel.smallest_zones_share
+    if sel.min_zone_population_quantile is not None:
+        ok &= pop >= np.quantile(pop, sel.min_zone_population_quantile)
+    if sel.max_zone_population_quantile is not None:
+        ok &= pop <= np.quantile(pop, sel.max_zone_population_quantile)
+    if sel.main_centre is not None:
+        is_centre = np.zeros(len(zones), dtype=bool)
+        is_centre[centre_index(zones.reset_index(drop=True))] = True
+        ok &= is_centre if sel.main_centre else ~is_centre
+    dist_keys = ("min_centre_km", "max_centre_km", "min_centre_km_quantile", "max_centre_km_quantile")
+    if any(getattr(sel, k) is not None for k in dist_keys):
+        dist = centre_km(zones)
+        if sel.min_centre_km is not None:
+            ok &= dist >= sel.min_centre_km
+        if sel.max_centre_km is not None:
+            ok &= dist <= sel.max_centre_km
+        if sel.min_centre_km_quantile is not None:
+            ok &= dist >= np.quantile(dist, sel.min_centre_km_quantile)
+        if sel.max_centre_km_quantile is not None:
+            ok &= dist <= np.quantile(dist, sel.max_centre_km_quantile)
+    return ok
+
+
 def zone_mask(sel: ZoneSelector, zones: pd.DataFrame, places: pd.DataFrame, key: str) -> pd.Series:
     """Boolean Series over ``zones`` rows: the zones that pass the zone criteria."""
-    ok = pd.Series(True, index=zones.index)
+    ok = pd.Series(relative_mask(sel, zones), index=zones.index)
     if sel.zone is not None:
         unknown = sorted(set(sel.zone) - set(zones["zone_id"]))
         if unknown:

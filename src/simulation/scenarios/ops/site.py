@@ -9,7 +9,9 @@ Keys:
 - ``p``: the number of **new** sites (p_median, mclp; not used by lscp): a whole number >= 1, or
   ``{same_as: <scenario>}``: as many as the rule-based scenario ``configs/scenario/<scenario>.yaml`` converts or
   adds when applied to the places as they stand (its places whose row it changes plus those it adds), so that an
-  optimised scenario and its rule-based twin open the same number of sites on any territory;
+  optimised scenario and its rule-based twin open the same number of sites on any territory; at most the
+  number of candidates (the line in ``notes.txt`` says when it is capped), and nothing when the twin opens no
+  site there (logged, as a selector that matches nothing);
 - ``radius_minutes``: the coverage radius, one-way minutes (mclp, lscp; not used by p_median);
 - ``candidates`` (required): a place selector as in ``convert`` (``origin``, ``zone_kind``, ``one_per_zone``...),
   or ``zone_centres: true`` with zone criteria only (``zone_kind``, ``min_zone_population``,
@@ -740,6 +742,10 @@ def solve_site(
     minutes = all_minutes[:, cand["zone"].to_numpy()]
     n_forced = int(cand["existing"].sum())
     n_new = len(cand) - n_forced
+    if spec.p is not None and spec.p > n_new and spec.same_as is not None and n_new >= 1:
+        # As many as the rule-based twin, at most the candidates: the twin may open sites where this scenario
+        # keeps existing ones (e.g. post offices of arrondissements that have providers' offices).
+        spec = dataclasses.replace(spec, p=n_new)
     if spec.p is not None and spec.p > n_new:
         raise ConfigError(
             f"{spec.key}.p",
@@ -853,9 +859,14 @@ class Site(Operation):
         """
         twin = self.spec.same_as
         twin_sites = twin.sites(state) if twin is not None else None
+        if twin is not None and twin_sites is not None and twin_sites.empty:
+            # Like a selector that matches nothing: scenarios must run on any territory (issue 9).
+            return f"site: the rule-based twin {twin.name} opens no site on this territory (nothing sited)"
         sol = self.solve(state, twin_sites)
         line = sol.describe()
         if twin is not None and twin_sites is not None:
+            if len(sol.chosen_new) < len(twin_sites):
+                line += f" (capped: {twin.name} opens {len(twin_sites)}, more than the candidates)"
             line += f"; {twin_score(sol, twin.name, twin_sites)}"
         new = sol.chosen_new
         if self.convert is not None:
