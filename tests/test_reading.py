@@ -172,23 +172,23 @@ def test_answer_paragraph_opens_with_the_best_and_its_cost() -> None:
         seeds=5,
     )
     assert text.startswith(
-        "Of the 4 strategies compared with the baseline on the Nièvre (58), **telecentre_agreement** saves the "
+        "Of the 4 strategies compared with the baseline on the Nièvre (58), **telecentre agreement** saves the "
         f"most travel: {M}2.64 M person-km ({M}0.43 %; 95 % CI {M}2.68 M to {M}2.61 M) of the baseline's 620 M "
         "person-km, at no change in public cost."
     )
     assert (
-        f"Also saving travel: **mediation_hubs** ({M}558 k person-km, {M}0.09 %; public cost +300 k EUR)."
+        f"Also saving travel: **mediation hubs** ({M}558 k person-km, {M}0.09 %; public cost +300 k EUR)."
         in text
     )
     assert (
-        "**open_public_buildings** (+1.90 M person-km, +0.31 %; makers' workshop trips +2.14 M, workshop trips "
+        "**open public buildings** (+1.90 M person-km, +0.31 %; makers' workshop trips +2.14 M, workshop trips "
         "×5.2; public cost +4.59 M EUR) adds travel." in text
     )
     assert (
-        "The change in travel of **coworking_network** is not distinguishable from zero with 5 seeds." in text
+        "The change in travel of **coworking network** is not distinguishable from zero with 5 seeds." in text
     )
     assert (
-        f"For access to services: **mediation_hubs**: better unmet need rate ({M}3.1 points, {M}16 %)."
+        f"For access to services: **mediation hubs**: better unmet need rate ({M}3.1 points, {M}16 %)."
         in text
     )
 

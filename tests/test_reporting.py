@@ -137,7 +137,7 @@ def test_answer_and_scenarios_read_the_comparison(results_folder: Path) -> None:
     assert QUESTION in answer
     assert "on a synthetic territory" in answer
     # the comparison was edited: unmet need rate -3.4 points on a baseline of 20 % (-17 %), significant
-    assert "**mediation_hubs**: better unmet need rate (\u22123.4 points, \u221217 %)" in answer
+    assert "**mediation hubs**: better unmet need rate (\u22123.4 points, \u221217 %)" in answer
     scenarios = text.split("## Scenarios", 1)[1].split("## Summary", 1)[0]
     assert "France Services-like multi-provider points" in scenarios  # the description of its YAML file
     assert "- Material changes: unmet need rate −3.4 points (−17 %)." in scenarios

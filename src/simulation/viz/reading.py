@@ -24,9 +24,15 @@ import pandas as pd
 from simulation.core.config import DEFAULT_MATERIAL, MATERIAL_FALLBACK
 from simulation.experiments.stats import is_significant
 from simulation.observe.console import kpi_unit
-from simulation.viz.text import is_share, kpi_label, number
+from simulation.viz.text import is_share, kpi_label, number, scenario_title
 
 MINUS = "\u2212"  # a real minus sign: "−2.64 M" reads as a negative number, "-2.64" as a dash
+
+
+def _bold(scenario: str) -> str:
+    """A scenario named as a reader says it, in bold (``**telecentre agreement**``)."""
+    return f"**{scenario_title(scenario)}**"
+
 
 # The kinds of trips of runs.csv (simulation.observe.metrics.TRAVEL_DECOMPOSITION): person-km column, count
 # column, the words for the kilometres and for the count.
@@ -548,9 +554,9 @@ def answer_paragraph(
         cost_text = _cost_clause(cost.get(best), material)
         out.append(
             (
-                f"Of the {len(names)} {noun} compared with the baseline{where}, **{best}** saves the most travel: "
+                f"Of the {len(names)} {noun} compared with the baseline{where}, {_bold(best)} saves the most travel: "
                 if len(names) > 1
-                else f"Compared with the baseline{where}, **{best}** saves travel: "
+                else f"Compared with the baseline{where}, {_bold(best)} saves travel: "
             )
             + f"{difference_text(r)}"
             + (f" of the baseline's {base_text}" if travels else "")
@@ -576,7 +582,7 @@ def answer_paragraph(
                     if cost_kpi and s in cost
                     else ""
                 )
-                others.append(f"**{s}** ({short_difference(km[s])}{paid})")
+                others.append(f"{_bold(s)} ({short_difference(km[s])}{paid})")
             out.append("Also saving travel: " + ", ".join(others) + ".")
     elif len(names) == 1:
         out.append(
@@ -599,19 +605,19 @@ def answer_paragraph(
         parts = []
         for s in adding:
             extra = [e for e in (travel.get(s, ""), paid(s)) if e]
-            parts.append(f"**{s}** ({'; '.join([short_difference(km[s]), *extra])})")
+            parts.append(f"{_bold(s)} ({'; '.join([short_difference(km[s]), *extra])})")
         verb = "adds" if len(adding) == 1 else "add"
         out.append(f"{_join(parts)} {verb} travel.")
     if unclear:
         what = "change in travel of" if len(unclear) == 1 else "changes in travel of"
         verb = "is" if len(unclear) == 1 else "are"
         out.append(
-            f"The {what} {_join([f'**{s}**' + (f' ({paid(s)})' if paid(s) else '') for s in unclear])} {verb} "
+            f"The {what} {_join([_bold(s) + (f' ({paid(s)})' if paid(s) else '') for s in unclear])} {verb} "
             f"not distinguishable from zero{seeds_text}."
         )
     if same:
         verb = "leaves" if len(same) == 1 else "leave"
-        out.append(f"{_join([f'**{s}**' for s in same])} {verb} travel unchanged in every seed.")
+        out.append(f"{_join([_bold(s) for s in same])} {verb} travel unchanged in every seed.")
     access: dict[str, list[str]] = {}
     for kpi in ACCESS_KPIS:
         for s, r in _rows(comparison, kpi).items():
@@ -622,7 +628,8 @@ def answer_paragraph(
                 )
     if access:
         said = [
-            f"**{s}**: {_join(parts)}" for s, parts in sorted(access.items(), key=lambda i: names.index(i[0]))
+            f"{_bold(s)}: {_join(parts)}"
+            for s, parts in sorted(access.items(), key=lambda i: names.index(i[0]))
         ]
         out.append("For access to services: " + "; ".join(said) + ".")
     return " ".join(out)

@@ -100,6 +100,7 @@ from simulation.viz.text import (
     kpi_label,
     number,
     one_line,
+    scenario_title,
 )
 
 PROG = "lieux-report"
@@ -923,7 +924,7 @@ def _reading_lines(results: Results, kpis: list[str]) -> list[str]:
         rows = comp[comp["scenario"] == scenario]
         if rows.empty:
             continue
-        lines.append(f"**{scenario}**")
+        lines.append(f"**{scenario_title(scenario)}**")
         lines.append("")
         for kpi in kpis:
             row = _row(results, scenario, kpi)
@@ -1230,7 +1231,10 @@ def _scenario_lines(results: Results, kpis: list[str]) -> list[str]:
     material = material_of(results)
     lines: list[str] = []
     for scenario in results.run_scenarios or results.scenarios:
-        lines.append(f"**{scenario}**" + (" (the reference)" if scenario == results.baseline else ""))
+        lines.append(
+            f"**{scenario_title(scenario)}** (`{scenario}`)"
+            + (", the reference" if scenario == results.baseline else "")
+        )
         lines.append("")
         if scenario in desc:
             lines.append(f"- {desc[scenario]}")
@@ -1352,7 +1356,7 @@ def _decomposition_lines(results: Results) -> list[str]:
     ]
     for scenario, frame in table.groupby("scenario", sort=False):
         lines += [
-            f"**{scenario}**",
+            f"**{scenario_title(str(scenario))}**",
             "",
             "| kind | person-km | baseline person-km | days or trips | baseline |",
             "|---|---|---|---|---|",

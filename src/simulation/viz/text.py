@@ -137,3 +137,14 @@ def format_level(kpi: str, value: float) -> str:
 def one_line(text: str) -> str:
     """The text on one line (runs of white space, newlines included, become one space)."""
     return " ".join(text.split())
+
+
+def scenario_title(name: str) -> str:
+    """A scenario as a reader says it: its id with spaces (``telecentre agreement``); a grid point's suffix
+    (`` [key=value]``) kept as it is.
+
+    Args:
+        name: a scenario id, or a comparison label ``<id> [<grid point>]``.
+    """
+    head, sep, tail = name.partition(" [")
+    return head.replace("_", " ") + sep + tail
