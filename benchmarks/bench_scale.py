@@ -104,7 +104,9 @@ def plot(table: pd.DataFrame, path: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--large", action="store_true", help="add Île-de-France (≈9.7 M adults, minutes, ~10+ GB)")
+    ap.add_argument(
+        "--large", action="store_true", help="add Île-de-France (≈9.7 M adults, minutes, ~10+ GB)"
+    )
     ap.add_argument("--only", nargs="*", help="territories to run (names of TERRITORIES or LARGE)")
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "bench_scale")
     args, extra = ap.parse_known_args()

@@ -37,7 +37,14 @@ from simulation.experiments.stats import compare_one
 from simulation.territory.sources.france import DATA_DIR, read_extract
 
 KEY = "territory.departements"  # the swept key; runs.csv and comparison.csv name a column after it
-ADDITIVE = ("contacts", "person_km_total", "person_km_service", "person_km_work", "travel_hours_total", "co2_t")
+ADDITIVE = (
+    "contacts",
+    "person_km_total",
+    "person_km_service",
+    "person_km_work",
+    "travel_hours_total",
+    "co2_t",
+)
 SHARES_OF_NEEDS = ("access_share_20min", "unmet_need_rate")  # weighted by needs_human
 COLUMNS = [
     "departement",
@@ -164,7 +171,9 @@ def national_map(table: pd.DataFrame, kpi: str, path: Path, data_dir: Path = DAT
     for code, diff in zip(rows["departement"], rows["diff_mean"], strict=True):
         for c in code.split("+"):  # a group of departements: each of its communes takes the group's change
             change[c] = diff
-    c = communes[~communes["insee_dep"].str.startswith("97")].copy()  # metropolitan France (the overseas: table)
+    c = communes[
+        ~communes["insee_dep"].str.startswith("97")
+    ].copy()  # metropolitan France (the overseas: table)
     c["change"] = c["insee_dep"].map(change)
     fig, ax = plt.subplots(figsize=(7.5, 7.5))
     missing = c["change"].isna()
@@ -193,7 +202,8 @@ def markdown(table: pd.DataFrame) -> str:
     nat = table[table["departement"] == "France"]
     lines = ["| KPI | baseline | scenario - baseline [95 % CI] |", "|---|---:|---:|"]
     for r in nat.itertuples():
-        lines.append(f"| `{r.kpi}` | {r.baseline_mean:,.4g} | {r.diff_mean:+,.4g} [{r.ci_low:+,.4g}, {r.ci_high:+,.4g}] |")
+        ci = f"[{r.ci_low:+,.4g}, {r.ci_high:+,.4g}]"
+        lines.append(f"| `{r.kpi}` | {r.baseline_mean:,.4g} | {r.diff_mean:+,.4g} {ci} |")
     return "\n".join(lines)
 
 

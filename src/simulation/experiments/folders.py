@@ -53,7 +53,9 @@ def override_value(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, int | float):
         return repr(value)
-    if _is_list(value):  # a list value (e.g. territory.departements=[58]): Hydra's list syntax, one element each
+    if _is_list(
+        value
+    ):  # a list value (e.g. territory.departements=[58]): Hydra's list syntax, one element each
         return "[" + ",".join(override_value(v) for v in value) + "]"
     text = str(value)
     return text if re.fullmatch(r"[\w.\-/]+", text) else "'" + text.replace("'", "\\'") + "'"
