@@ -184,7 +184,7 @@ def national_map(table: pd.DataFrame, kpi: str, path: Path, data_dir: Path = DAT
         bound = max(abs(lo), abs(hi)) or 1.0
         norm = TwoSlopeNorm(vcenter=0.0, vmin=-bound, vmax=bound)
         points = ax.scatter(
-            shown["lon"], shown["lat"], c=shown["change"], s=0.6, cmap="RdBu_r", norm=norm, linewidths=0
+            shown["lon"], shown["lat"], c=shown["change"], s=1.5, cmap="RdBu_r", norm=norm, linewidths=0
         )
         fig.colorbar(points, ax=ax, shrink=0.7, label=f"{kpi}: scenario - baseline (paired mean)")
     ax.set_aspect(1 / np.cos(np.radians(46.5)))  # equirectangular at France's mean latitude
@@ -202,7 +202,7 @@ def markdown(table: pd.DataFrame) -> str:
     nat = table[table["departement"] == "France"]
     lines = ["| KPI | baseline | scenario - baseline [95 % CI] |", "|---|---:|---:|"]
     for r in nat.itertuples():
-        ci = f"[{r.ci_low:+,.4g}, {r.ci_high:+,.4g}]"
+        ci = f"[{r.ci_low:+,.4g}, {r.ci_high:+,.4g}]" if np.isfinite(r.ci_low) else "(one seed: no interval)"
         lines.append(f"| `{r.kpi}` | {r.baseline_mean:,.4g} | {r.diff_mean:+,.4g} {ci} |")
     return "\n".join(lines)
 
