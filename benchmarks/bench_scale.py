@@ -3,7 +3,8 @@
 Each territory runs as its own ``lieux`` process (a full year by default: 4 warm-up + 52 weeks, the baseline,
 seed 0), so its peak resident memory is its own (``os.wait4`` returns the child's resource usage, not the
 maximum over every child so far). Writes ``results/bench_scale/scale.csv`` (territory, adults, zones, places,
-sample rate, wall seconds, the model's own ``runtime_s``, peak RSS in GB) and ``scale.png`` (adults against
+sample rate, wall seconds, the model's own ``runtime_s``, peak RSS in GB, the machine's 1-minute load average
+when the run started: on a shared machine other processes slow it) and ``scale.png`` (adults against
 seconds and against GB). Usage:
 
     .venv/bin/python benchmarks/bench_scale.py                         # the Nièvre and the Rhône (with Lyon)
@@ -40,6 +41,7 @@ def run_one(name: str, keys: list[str], extra: list[str]) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         cmd = [sys.executable, "-m", "simulation.cli", f"output.dir={out}", *keys, *extra]
+        load = os.getloadavg()[0]  # the machine's load when it starts: a shared machine slows the run
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         _, stderr = proc.communicate()
@@ -59,6 +61,7 @@ def run_one(name: str, keys: list[str], extra: list[str]) -> dict[str, object]:
         "weeks": int(summary["weeks"]) + int(summary.get("warmup_weeks", 0)),
         "wall_s": round(wall, 1),
         "model_runtime_s": round(float(summary["runtime_s"]), 1),
+        "load_1min": round(load, 1),
     }
 
 

@@ -47,7 +47,7 @@ def override_value(value: Any) -> str:
     """A value in Hydra's override syntax (strings with special characters quoted).
 
     Args:
-        value: a configuration value (bool, number or text).
+        value: a configuration value (bool, number, text, or a list of them).
     """
     if isinstance(value, bool):
         return str(value).lower()
