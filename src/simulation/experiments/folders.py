@@ -47,14 +47,32 @@ def override_value(value: Any) -> str:
     """A value in Hydra's override syntax (strings with special characters quoted).
 
     Args:
-        value: a configuration value (bool, number or text).
+        value: a configuration value (bool, number, text, or a list of them).
     """
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int | float):
         return repr(value)
+    if _is_list(
+        value
+    ):  # a list value (e.g. territory.departements=[58]): Hydra's list syntax, one element each
+        return "[" + ",".join(override_value(v) for v in value) + "]"
     text = str(value)
     return text if re.fullmatch(r"[\w.\-/]+", text) else "'" + text.replace("'", "\\'") + "'"
+
+
+def _is_list(value: Any) -> bool:
+    """A list value (list, tuple or an OmegaConf ListConfig), not a string."""
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def point_value(value: Any) -> Any:
+    """A grid value as a table cell: scalars unchanged, a list as its elements joined by ``+``.
+
+    A grid may sweep a list key (``territory.departements: [[58], [18]]``, one job per departement); its values
+    are shown, named in folders and grouped on as ``58`` or ``18+58`` (hashable, one column, readable).
+    """
+    return "+".join(str(v) for v in value) if _is_list(value) else value
 
 
 def _slug(value: Any) -> str:
@@ -74,7 +92,7 @@ def job_dirname(scenario: str, replicate: int, sample: int = -1, grid: dict[str,
     """
     parts = [_slug(scenario), f"r{replicate:03d}"]
     for key, value in (grid or {}).items():
-        parts.append(_slug(f"{str(key).rsplit('.', 1)[-1]}={value}"))
+        parts.append(_slug(f"{str(key).rsplit('.', 1)[-1]}={point_value(value)}"))
     if sample >= 0:
         parts.append(f"s{sample:04d}")
     return "_".join(parts)
@@ -227,7 +245,7 @@ def collect_runs(
             "overrides": " ".join(f"{k}={override_value(select(config, k))}" for k in keys),
         }
         for k in keys:  # each swept key its own column (named by its dotted key), the value as run
-            row[k] = select(config, k)
+            row[k] = point_value(select(config, k))
             swept.setdefault(k, None)
         for k in KPI_NAMES:
             row[k] = summary.get(k)
