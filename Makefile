@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 # make run: the experiment compare_strategies (six strategies x RUN_SEEDS seeds, paired) on the Nièvre, sized to
 # finish in under 3 minutes on 2 cores (README, "Experiments"); e.g. make run RUN_SEEDS=10 for tighter intervals.
-RUN_SEEDS ?= 7
+RUN_SEEDS ?= 5
 RUN_LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=2
 
 run: $(STAMP)
