@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test,app]"
 	touch $(STAMP)
 
-# make run: the experiment compare_strategies (six strategies x RUN_SEEDS seeds, paired) on the Nièvre, sized to
-# finish in under 3 minutes on 2 cores (README, "Experiments"); e.g. make run RUN_SEEDS=10 for tighter intervals.
+# make run: the experiment compare_strategies (seven strategies and the baseline x RUN_SEEDS seeds, paired) on the
+# Nièvre: about 4 minutes on 2 cores with 5 seeds (README, "Quick start"); make run RUN_SEEDS=10 for tighter
+# intervals, RUN_SEEDS=3 for a quicker look.
 RUN_SEEDS ?= 5
 RUN_LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=2
 
