@@ -59,7 +59,12 @@ def test_experiments_import_viz_only_to_build_the_report(path: Path) -> None:
 
 @pytest.mark.parametrize("path", modules("viz"), ids=lambda p: p.name)
 def test_viz_imports_only_the_statistics_and_the_scanner_of_experiments(path: Path) -> None:
-    allowed = ("simulation.experiments.stats", "simulation.experiments.folders")
+    # decomposition is the comparison's statistics laid out by kind of trip (it imports only stats)
+    allowed = (
+        "simulation.experiments.stats",
+        "simulation.experiments.folders",
+        "simulation.experiments.decomposition",
+    )
     for name, _ in imports(path):
         if name.startswith("simulation.experiments"):
             assert name.startswith(allowed), f"{path.name} imports {name}"
