@@ -77,6 +77,11 @@ class Result:
         return "Traceback (most recent call last)" in self.err + self.out
 
 
+def _default_sigint() -> None:
+    """In the child, before Python starts: SIGINT back to its default action (see :meth:`Ctx.popen`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class Ctx:
     """The scratch folder and the shared results the cases build once (a finished run, an experiment...)."""
@@ -119,6 +124,9 @@ class Ctx:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Ctrl-C as at a terminal: a suite started in the background by a non-interactive shell (`make test &`)
+            # inherits SIGINT ignored, and Python then never raises KeyboardInterrupt (cases 3.1, 3.4 exited 0)
+            preexec_fn=_default_sigint,
         )
 
     def path(self, name: str) -> Path:
