@@ -36,6 +36,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from simulation.core.allocator import keep_freed_memory
 from simulation.core.config import SimConfig, to_config, validate
 from simulation.core.progress import progress_bar
 from simulation.core.randomness import Streams
@@ -76,6 +77,7 @@ class SharedPlacesModel(mesa.Model):
         self, cfg: SimConfig, territory: Territory | None = None, observers: Iterable[Observer] = ()
     ) -> None:
         super().__init__(rng=cfg.seed)
+        keep_freed_memory()  # large temporaries reuse freed memory instead of fresh pages (core.allocator)
         self.streams = Streams(cfg.seed)
         provider_ids = [p.id for p in cfg.providers]
         if territory is None:

@@ -74,6 +74,7 @@ class Workers:
     pop_today: np.ndarray | None = None  # per place, today's whole-population users imputed by the lottery
     _cand: np.ndarray | None = None
     _cand_version: int = -1
+    _tables: CandidateTables | None = None
 
     @classmethod
     def of(cls, world: World) -> Workers:
@@ -128,6 +129,54 @@ def candidates(world: World, workers: Workers) -> np.ndarray:
     return cand
 
 
+@dataclass(frozen=True)
+class CandidateTables:
+    """What the utilities read of each (car, zone)'s candidates, flattened to rows ``car * Z + zone`` [2Z, K].
+
+    Workers who share their car ownership and home zone share their candidates' times, money and prices: those
+    are gathered once per (car, zone) when the network changes, and each worker's row is then a plain row copy
+    (a fancy index over [workers, K] against three index arrays was most of the work choice's time on large
+    territories). The values are the same numbers, so the choices are the same.
+
+    Attributes:
+        version: the network version the tables were built for.
+        cand: candidate place rows, -1 padded; place: the same with -1 replaced by 0 (safe to index).
+        minutes, eur: the one-way trip to each candidate; price_day: its day pass.
+    """
+
+    version: int
+    cand: np.ndarray
+    place: np.ndarray
+    minutes: np.ndarray
+    eur: np.ndarray
+    price_day: np.ndarray
+
+
+def candidate_tables(world: World, workers: Workers) -> CandidateTables:
+    """The (car, zone) tables of the consideration sets (:class:`CandidateTables`); cached until the network
+    changes."""
+    net = world.network
+    tab = workers._tables
+    if tab is not None and tab.version == net.version:
+        return tab
+    cand = candidates(world, workers)  # [2, Z, K]
+    two, nz, k = cand.shape
+    car = np.repeat(np.arange(two), nz)[:, None]
+    zone = np.tile(np.arange(nz), two)[:, None]
+    flat = cand.reshape(two * nz, k)
+    c = np.where(flat >= 0, flat, 0)
+    tab = CandidateTables(
+        version=net.version,
+        cand=flat,
+        place=c,
+        minutes=world.zp.minutes[car, zone, c],
+        eur=world.zp.eur[car, zone, c],
+        price_day=net.price_day[c],
+    )
+    workers._tables = tab
+    return tab
+
+
 def errand_zones(world: World) -> np.ndarray:
     """For each zone, where its workers' errands go: the nearest zone of kind centre or urban (itself if it is
     one; the nearest zone of any kind when the territory has none)."""
@@ -158,22 +207,25 @@ def utilities(
         (utilities [n, 2 + K] with -inf where unavailable, place rows [n, K] of the third-place columns).
     """
     wb, pol, net = world.cfg.behaviour.work, world.cfg.policy, world.network
-    car, zone = workers.car[who], workers.zone[who]
-    cand = candidates(world, workers)[car, zone]  # [n, K]
+    tab = candidate_tables(world, workers)
+    # per (car, zone) row: which candidates run desks that day, and their community term (small [2Z, K] arrays)
+    open_g = net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK]
+    community_g = wb.community * np.log1p(workers.regulars[tab.place] / world.sample_rate)
+    g = workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]
+    cand, c = tab.cand[g], tab.place[g]  # [n, K]
     valid = cand >= 0
-    c = np.where(valid, cand, 0)
-    day_open = net.slot_open[c, s, WORK] | net.slot_open[c, s + 1, WORK]
-    t = world.zp.minutes[car[:, None], zone[:, None], c]
-    eur = world.zp.eur[car[:, None], zone[:, None], c]
+    day_open = open_g[g]
+    t = tab.minutes[g]
+    eur = tab.eur[g]
     price = np.where(
-        pol.employer_pays_third_place | (workers.subscribed[who][:, None] == c), 0.0, net.price_day[c]
+        pol.employer_pays_third_place | (workers.subscribed[who][:, None] == c), 0.0, tab.price_day[g]
     )
     u_third = (
         wb.asc_third
         + wb.third_taste_sd * world.pop.third_taste[who][:, None]
         + wb.b_time * t
         + wb.b_cost * (2 * eur + price)
-        + wb.community * np.log1p(workers.regulars[c] / world.sample_rate)
+        + community_g[g]
         + wb.habit * (workers.last_place[who][:, None] == c)
     )
     ok = valid & day_open
@@ -181,10 +233,11 @@ def utilities(
         ok &= t <= workers.commute_min[who][:, None] - wb.min_saving_minutes
     u_third = np.where(ok, u_third, -np.inf)
     u_office = wb.asc_office + wb.b_time * workers.commute_min[who] + wb.b_cost * 2 * workers.commute_eur[who]
-    u_home = np.full(who.shape[0], wb.asc_home)
-    if home_ok is not None:
-        u_home = np.where(home_ok, u_home, -np.inf)
-    return np.column_stack([u_office, u_home, u_third]), cand
+    util = np.empty((who.shape[0], 2 + u_third.shape[1]))  # one allocation, not column_stack's copies
+    util[:, 0] = u_office
+    util[:, 1] = wb.asc_home if home_ok is None else np.where(home_ok, wb.asc_home, -np.inf)
+    util[:, 2:] = u_third
+    return util, cand
 
 
 def in_nest(nesting: str, n_third: int) -> np.ndarray:
