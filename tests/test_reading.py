@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from simulation.core.config import to_config
 from simulation.core.errors import ConfigError
+from simulation.experiments.decomposition import decomposition_table, scenario_kinds
 from simulation.viz.reading import (
     MINUS,
     answer_paragraph,
@@ -21,7 +22,6 @@ from simulation.viz.reading import (
     percent,
     share_of_baseline,
     territory_text,
-    travel_decomposition,
     travel_sentence,
     verdict,
 )
@@ -147,14 +147,16 @@ def _runs() -> pd.DataFrame:
     for seed in (0, 1):
         rows.append({"scenario": "baseline", "seed": seed, **base})
         rows.append({"scenario": "open_public_buildings", "seed": seed, **scen})
-    return pd.DataFrame(rows)
+    runs = pd.DataFrame(rows)
+    runs["person_km_total"] = runs.filter(like="person_km_").sum(axis=1)  # the kinds add up to the total
+    return runs
 
 
 def test_travel_sentence_names_the_kind_that_carries_the_change() -> None:
-    dec = travel_decomposition(_runs(), "open_public_buildings", "baseline")
-    text = travel_sentence(1.93e6, dec)
+    dec = scenario_kinds(decomposition_table(_runs(), "baseline"), "open_public_buildings")
+    text = travel_sentence(dec)
     assert text.startswith(
-        f"+1.93 M person-km: makers' workshop trips +2.14 M (workshop trips ×5.2), commutes to the office "
+        f"+1.74 M person-km: makers' workshop trips +2.14 M (workshop trips ×5.2), commutes to the office "
         f"{M}400 k ({M}2.00 k office days)."
     )
     assert "Makers hold more sessions (×5.2)" in text and "the km per session fall from 50.0 to 30.2" in text
