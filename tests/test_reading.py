@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from simulation.core.config import to_config
 from simulation.core.errors import ConfigError
+from simulation.experiments.aggregation import comparison_table
 from simulation.experiments.decomposition import decomposition_table, scenario_kinds
 from simulation.viz.reading import (
     MINUS,
@@ -19,6 +20,7 @@ from simulation.viz.reading import (
     interventions_text,
     is_material,
     main_kind,
+    material_cell,
     percent,
     share_of_baseline,
     territory_text,
@@ -79,6 +81,24 @@ def test_material_is_distinct_from_significant() -> None:
     assert is_material("person_km_total", -558e3, 620e6, {"person_km_total": 0.0005})
     assert not is_material("person_km_total", -558e3, 620e6)
     assert is_material("places_closed", 1.0, 0.0)  # a baseline of 0: any change is material
+
+
+def test_the_printed_table_marks_cells_as_the_report_does() -> None:
+    comp = _comparison()
+    text = comparison_table(comp, ["person_km_total", "public_cost_eur"], material={"person_km_total": 0.002})
+    rows = {line.split()[0]: line for line in text.splitlines()}
+    # the report's cell: share of the baseline, interval; ** when material, n.s. when not significant
+    assert f"**{M}2.64 M** ({M}0.43 %) [{M}2.68 M, {M}2.61 M]" in rows["telecentre_agreement"]
+    assert f" {M}558 k ({M}0.09 %) [{M}567 k, {M}549 k] " in rows["mediation_hubs"]  # significant, small
+    assert f"{M}15.0 k ({M}<0.01 %) [{M}31.0 k, +2.00 k] n.s." in rows["coworking_network"]
+    assert "0 (every seed)" in rows["coworking_network"]  # no change of public cost in any seed
+    for row in comp.to_dict("records"):  # every cell is the report's
+        cell = material_cell(row, row["kpi"], {"person_km_total": 0.002})
+        assert row["kpi"] not in ("person_km_total", "public_cost_eur") or cell in rows[row["scenario"]]
+    # a stricter threshold turns the material saving into a plain significant one
+    strict = comparison_table(comp, ["person_km_total"], material={"person_km_total": 0.01})
+    telecentre = next(line for line in strict.splitlines() if line.startswith("telecentre_agreement"))
+    assert f" {M}2.64 M ({M}0.43 %)" in telecentre and "**" not in telecentre
 
 
 def test_difference_text_has_share_and_interval() -> None:

@@ -175,6 +175,34 @@ def verdict(row: Mapping[str, Any], material: Mapping[str, float] | None = None)
     return "material" if is_material(str(row["kpi"]), d, base, material) is not False else "small"
 
 
+def material_cell(row: Mapping[str, Any] | None, kpi: str, material: Mapping[str, float] | None) -> str:
+    """A cell of a comparison table (the report's summary, the table ``lieux`` prints after an experiment): the
+    difference, its share of the baseline and its interval; **bold** when significant and material, ``n.s.`` when
+    not significant.
+
+    e.g. ``**−2.64 M** (−0.43 %) [−2.68 M, −2.61 M]``, ``−558 k (−0.09 %) [−567 k, −549 k]``,
+    ``+472 (+0.01 %) [−1.44 k, +2.39 k] n.s.``.
+    """
+    if row is None:
+        return ""
+    v = verdict(row, material)
+    if v == "same":
+        return "0 (every seed)"
+    d = float(row["diff_mean"])
+    text = bare(kpi, d)
+    if v == "material":
+        text = f"**{text}**"
+    share = share_of_baseline(d, float(row.get("baseline_mean", math.nan)))
+    if np.isfinite(share):
+        text += f" ({percent(share)})"
+    low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{bare(kpi, low)}, {bare(kpi, high)}]"
+    if v == "n.s.":
+        text += " n.s."
+    return text
+
+
 def difference_text(row: Mapping[str, Any], interval: bool = True) -> str:
     """One difference for a sentence: ``−2.64 M person-km (−0.43 %; 95 % CI −2.68 M to −2.61 M)``."""
     kpi = str(row["kpi"])

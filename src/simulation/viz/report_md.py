@@ -77,16 +77,15 @@ from simulation.viz.figures import (
 from simulation.viz.reading import (
     MINUS,
     answer_paragraph,
-    bare,
     compact,
     difference_text,
     intervention_counts,
     interventions_text,
     level,
     main_kind,
+    material_cell,
     material_threshold,
     percent,
-    share_of_baseline,
     territory_text,
     travel_sentence,
     verdict,
@@ -412,33 +411,6 @@ def _row_decimals(row: pd.Series | dict[str, Any]) -> int | None:
     if decimals is not None and np.isfinite(top) and top > 0:  # never more than 3 significant digits
         decimals = min(decimals, max(0, 2 - int(math.floor(math.log10(top)))))
     return decimals
-
-
-def material_cell(row: pd.Series | dict[str, Any] | None, kpi: str, material: dict[str, float] | None) -> str:
-    """A cell of the summary table: the difference, its share of the baseline and its interval; **bold** when
-    significant and material, ``n.s.`` when not significant.
-
-    e.g. ``**−2.64 M** (−0.43 %) [−2.68 M, −2.61 M]``, ``−558 k (−0.09 %) [−567 k, −549 k]``,
-    ``+472 (+0.01 %) [−1.44 k, +2.39 k] n.s.``.
-    """
-    if row is None:
-        return ""
-    v = verdict(row, material)
-    if v == "same":
-        return "0 (every seed)"
-    d = float(row["diff_mean"])
-    text = bare(kpi, d)
-    if v == "material":
-        text = f"**{text}**"
-    share = share_of_baseline(d, float(row.get("baseline_mean", math.nan)))
-    if np.isfinite(share):
-        text += f" ({percent(share)})"
-    low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
-    if np.isfinite(low) and np.isfinite(high):
-        text += f" [{bare(kpi, low)}, {bare(kpi, high)}]"
-    if v == "n.s.":
-        text += " n.s."
-    return text
 
 
 def _cell(row: pd.Series | None, kpi: str) -> str:
