@@ -1,8 +1,10 @@
 """The reading of a comparison for decision-makers: shares of the baseline, materiality, what the interventions did,
 which kind of travel carries a change, and the one-paragraph answer.
 
-Pure functions of tables (comparison.csv rows, runs.csv, the lines of notes.txt): the report
-(:mod:`simulation.viz.report_md`) and any other view (a dashboard) call the same ones.
+Pure functions of tables (comparison.csv rows, the rows of
+:func:`simulation.experiments.decomposition.decomposition_table`, the lines of notes.txt): the report
+(:mod:`simulation.viz.report_md`), the table ``lieux`` prints after an experiment and the dashboard call the same
+ones.
 
 Vocabulary. A difference is *significant* when its 95 % interval excludes 0 (the seeds can tell its sign); it is
 *material* when its size reaches the threshold of practical relevance of its KPI (``experiment.material``: a
