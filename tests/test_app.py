@@ -4,6 +4,8 @@ tables the views show. (tests/test_app_browser.py drives the pages themselves in
 from __future__ import annotations
 
 import math
+import shutil
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,7 @@ from simulation.config import to_config
 from simulation.core.errors import ConfigError
 from simulation.observe.console import kpi_table
 from simulation.observe.metrics import KPI_NAMES
+from simulation.viz import report_md as reporting
 
 EXPERIMENT = Path(__file__).parent / "data" / "app_experiment"
 # A run of a fraction of a second: 2,000 adults, 1 warm-up week and 2 counted weeks.
@@ -226,6 +229,29 @@ def test_comparison_of_the_fixture_experiment():
     assert (share["difference"], share["95 % CI"], share["unit"]) == ("-2.1", "[-2.8, -1.4]", "points")
     assert list(tables.comparison_frame(EXPERIMENT, "co2_t")["kpi"]) == ["co2_t"]
     assert tables.comparison_kpis(EXPERIMENT) == ["contacts", "unmet_need_rate", "person_km_total", "co2_t"]
+
+
+def test_compare_reads_each_strategy_as_the_report_does(tmp_path):
+    html = tables.travel_reading_html(EXPERIMENT)
+    results = reporting.load_results(EXPERIMENT)
+    said = reporting.travel_readings(results)
+    assert list(said) == ["mediation_hubs"]  # the baseline is not read against itself
+    # the report's sentence (escaped), under the strategy's name in words
+    assert (
+        f'<p data-scenario="mediation_hubs"><b>mediation hubs</b>: {escape(said["mediation_hubs"])}</p>'
+        in html
+    )
+    assert said["mediation_hubs"].startswith("\u22128.26 k person-km: residents' service trips \u22128.26 k")
+    copy = shutil.copytree(EXPERIMENT, tmp_path / "experiment")
+    assert f"- Travel: {said['mediation_hubs']}" in reporting.build_report(copy).read_text(encoding="utf-8")
+    # runs made before the decomposition of travel existed: nothing to read
+    old = tmp_path / "old"
+    old.mkdir()
+    runs = pd.read_csv(EXPERIMENT / "runs.csv")
+    runs[["run_dir", "scenario", "seed", "replicate", "person_km_total", "co2_t"]].to_csv(
+        old / "runs.csv", index=False
+    )
+    assert tables.travel_reading_html(old) == ""
 
 
 def test_a_folder_that_is_not_an_experiment_says_so(tmp_path):

@@ -62,6 +62,7 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 import simulation.model  # noqa: E402
 from simulation.app import tables  # noqa: E402
 from simulation.config import to_config  # noqa: E402
+from simulation.viz import report_md as reporting  # noqa: E402
 
 
 def _free_port() -> int:
@@ -254,6 +255,12 @@ def test_compare_view_opens_an_experiment(server, session):
     page.wait_for_selector("#comparison-table")
     assert _rows(page, "comparison-table") == tables.comparison_frame(EXPERIMENT).values.tolist()
     assert len(_rows(page, "comparison-table")) == 4  # 1 scenario x 4 KPIs in comparison.csv
+    # the report's sentence per strategy (simulation.viz.report_md.travel_readings), under the table
+    reading = page.locator("#travel-reading p")
+    assert reading.count() == 1
+    assert reading.first.get_attribute("data-scenario") == "mediation_hubs"
+    said = reporting.travel_readings(reporting.load_results(EXPERIMENT))["mediation_hubs"]
+    assert reading.first.inner_text() == f"mediation hubs: {said}"
     assert_offline(server, page, log)
     _shot(page, "compare")
 

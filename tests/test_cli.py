@@ -7,6 +7,7 @@ real model on a tiny synthetic territory.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import math
@@ -355,3 +356,32 @@ def test_main_in_process_gives_back_the_callers_hydra_full_error(monkeypatch, ca
     assert info.value.code == cli.EXIT_USAGE
     assert "behaviour.work.mu" in capsys.readouterr().err
     assert os.environ.get("HYDRA_FULL_ERROR") == before
+
+
+@pytest.mark.parametrize(
+    "raised, message, status",
+    [
+        (InputFileError("zones.csv", "line 3: population\nis negative"), "line 3: population is negative", 2),
+        (OSError(errno.ENOSPC, "No space left on device", "/out/x"), "no space left on the device", 1),
+    ],
+)
+def test_the_callbacks_raise_a_reported_failure_as_their_abort(raised, message, status) -> None:
+    """The guard's and the experiment's Hydra callbacks share failures.raised_as: one line and its status, in
+    the Abort subclass each asks for (Hydra would turn an Exception into a warning)."""
+    from simulation.core.errors import Abort
+    from simulation.core.failures import raised_as
+    from simulation.experiments.sweep import ExperimentAbort
+
+    for kind in (Abort, ExperimentAbort):
+        with pytest.raises(kind) as caught, raised_as(kind):
+            raise raised
+        assert type(caught.value) is kind and caught.value.status == status
+        assert message in str(caught.value) and "\n" not in str(caught.value)
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_bug_in_a_callback_keeps_its_traceback() -> None:
+    from simulation.core.failures import raised_as
+
+    with pytest.raises(ZeroDivisionError), raised_as():
+        _ = 1 / 0

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.experiments.decomposition import KINDS, columns_needed, decomposition_table
+from simulation.experiments.decomposition import KINDS, columns_needed, decomposition_table, scenario_kinds
 from simulation.experiments.stats import paired_interval
 from simulation.viz.report_md import _decomposition_lines, load_results
 
@@ -33,6 +33,7 @@ def hand_runs() -> pd.DataFrame:
             "errand_trips": 5_000.0,
             "service_trips": 2_000.0,
             "workshop_trips": 70.0,
+            "maker_sessions": 60.0,
         }
         moved = 100 + seed
         strat = dict(base)
@@ -42,6 +43,7 @@ def hand_runs() -> pd.DataFrame:
         strat["third_place_days"] += moved
         strat["person_km_errands"] -= 10.0 * 50
         strat["errand_trips"] -= 50
+        strat["maker_sessions"] += 6  # sessions at home: no trip, no km
         for scenario, values in (("baseline", base), ("strategy", strat)):
             total = sum(values[k.km] for k in KINDS if k.km and k.km != "person_km_total")
             rows.append({"scenario": scenario, "seed": seed, **values, "person_km_total": total})
@@ -63,10 +65,32 @@ def test_the_kinds_add_up_and_each_difference_is_the_paired_mean_with_its_interv
     assert table.loc["errands", "count_diff"] == pytest.approx(-50.0)
     assert table.loc["home", "count_diff"] == 0.0 and math.isnan(table.loc["home", "person_km_diff"])
     assert math.isnan(table.loc["total", "count_diff"])
+    sessions = table.loc["sessions"]
+    assert sessions["count_diff"] == 6.0 and sessions["count_unit"] == "sessions"
+    assert math.isnan(sessions["person_km_diff"])
     parts = table.drop(index="total")["person_km_diff"].dropna().sum()
     assert table.loc["total", "person_km_diff"] == pytest.approx(parts)
     assert table.loc["total", "person_km_diff"] == pytest.approx(-34.0 * 101.5 - 500.0)
     assert (table["n"] == len(SEEDS)).all()
+
+
+def test_on_a_grid_each_point_is_compared_and_a_scenario_reads_as_the_mean_over_the_points():
+    key = "policy.remote_days_per_week"
+    one, two = hand_runs().assign(**{key: 1}), hand_runs().assign(**{key: 2})
+    strat = two["scenario"] == "strategy"
+    two.loc[strat, ["person_km_office", "person_km_total"]] -= (
+        1000.0  # 1000 km more saved at the second point
+    )
+    table = decomposition_table(pd.concat([one, two]), "baseline", grid=[key])
+    office = table[table["kind"] == "office"].set_index(key)["person_km_diff"]
+    assert office[2] - office[1] == pytest.approx(-1000.0)
+    mean = scenario_kinds(table, "strategy").set_index("kind")
+    assert list(mean.index) == [k.name for k in KINDS]
+    assert mean.loc["office", "person_km_diff"] == pytest.approx(office.mean())
+    assert math.isnan(mean.loc["office", "person_km_ci_low"])  # an average of intervals is not an interval
+    single = scenario_kinds(decomposition_table(one, "baseline", grid=[key]), "strategy").set_index("kind")
+    assert single.loc["office", "person_km_ci_low"] < single.loc["office", "person_km_diff"]
+    assert scenario_kinds(table, "other").empty
 
 
 def test_runs_without_the_columns_give_an_empty_table():

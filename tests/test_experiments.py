@@ -35,6 +35,7 @@ from simulation.experiments import (
     welch_interval,
 )
 from simulation.observe.metrics import KPI_NAMES
+from simulation.viz.reading import material_cell
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["territory=synthetic", "territory.synthetic.adults=3000", "weeks=2", "warmup_weeks=1"]
@@ -262,6 +263,11 @@ def test_small_experiment_end_to_end(small_experiment):
     assert set(comparison["scenario"]) == {"mediation_hubs", "wider_mesh"}
     assert len(comparison) == 2 * 11 and (comparison["n"] == 2).all()
     assert "person_km_total (diff [95% CI])" in proc.stdout  # the printed table
+    # its cells are the report's: each difference with its share of the baseline, materiality marked
+    printed = next(line for line in proc.stdout.splitlines() if line.startswith("mediation_hubs "))
+    km = comparison.set_index(["scenario", "kpi"]).loc[("mediation_hubs", "person_km_total")].to_dict()
+    assert material_cell({**km, "kpi": "person_km_total"}, "person_km_total", None) in printed
+    assert "differences against baseline (share of its level) [95 % CI]" in proc.stdout
     assert "6 of 6 jobs complete, 0 missing" in proc.stdout
     recorded = yaml.safe_load((folder / "experiment.yaml").read_text())
     assert recorded["status"]["jobs_missing"] == 0 and recorded["seeds"] == 2

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from simulation.core.config import to_config
 from simulation.core.errors import ConfigError
+from simulation.experiments.aggregation import comparison_table
+from simulation.experiments.decomposition import decomposition_table, scenario_kinds
 from simulation.viz.reading import (
     MINUS,
     answer_paragraph,
@@ -18,10 +20,10 @@ from simulation.viz.reading import (
     interventions_text,
     is_material,
     main_kind,
+    material_cell,
     percent,
     share_of_baseline,
     territory_text,
-    travel_decomposition,
     travel_sentence,
     verdict,
 )
@@ -79,6 +81,24 @@ def test_material_is_distinct_from_significant() -> None:
     assert is_material("person_km_total", -558e3, 620e6, {"person_km_total": 0.0005})
     assert not is_material("person_km_total", -558e3, 620e6)
     assert is_material("places_closed", 1.0, 0.0)  # a baseline of 0: any change is material
+
+
+def test_the_printed_table_marks_cells_as_the_report_does() -> None:
+    comp = _comparison()
+    text = comparison_table(comp, ["person_km_total", "public_cost_eur"], material={"person_km_total": 0.002})
+    rows = {line.split()[0]: line for line in text.splitlines()}
+    # the report's cell: share of the baseline, interval; ** when material, n.s. when not significant
+    assert f"**{M}2.64 M** ({M}0.43 %) [{M}2.68 M, {M}2.61 M]" in rows["telecentre_agreement"]
+    assert f" {M}558 k ({M}0.09 %) [{M}567 k, {M}549 k] " in rows["mediation_hubs"]  # significant, small
+    assert f"{M}15.0 k ({M}<0.01 %) [{M}31.0 k, +2.00 k] n.s." in rows["coworking_network"]
+    assert "0 (every seed)" in rows["coworking_network"]  # no change of public cost in any seed
+    for row in comp.to_dict("records"):  # every cell is the report's
+        cell = material_cell(row, row["kpi"], {"person_km_total": 0.002})
+        assert row["kpi"] not in ("person_km_total", "public_cost_eur") or cell in rows[row["scenario"]]
+    # a stricter threshold turns the material saving into a plain significant one
+    strict = comparison_table(comp, ["person_km_total"], material={"person_km_total": 0.01})
+    telecentre = next(line for line in strict.splitlines() if line.startswith("telecentre_agreement"))
+    assert f" {M}2.64 M ({M}0.43 %)" in telecentre and "**" not in telecentre
 
 
 def test_difference_text_has_share_and_interval() -> None:
@@ -147,14 +167,16 @@ def _runs() -> pd.DataFrame:
     for seed in (0, 1):
         rows.append({"scenario": "baseline", "seed": seed, **base})
         rows.append({"scenario": "open_public_buildings", "seed": seed, **scen})
-    return pd.DataFrame(rows)
+    runs = pd.DataFrame(rows)
+    runs["person_km_total"] = runs.filter(like="person_km_").sum(axis=1)  # the kinds add up to the total
+    return runs
 
 
 def test_travel_sentence_names_the_kind_that_carries_the_change() -> None:
-    dec = travel_decomposition(_runs(), "open_public_buildings", "baseline")
-    text = travel_sentence(1.93e6, dec)
+    dec = scenario_kinds(decomposition_table(_runs(), "baseline"), "open_public_buildings")
+    text = travel_sentence(dec)
     assert text.startswith(
-        f"+1.93 M person-km: makers' workshop trips +2.14 M (workshop trips ×5.2), commutes to the office "
+        f"+1.74 M person-km: makers' workshop trips +2.14 M (workshop trips ×5.2), commutes to the office "
         f"{M}400 k ({M}2.00 k office days)."
     )
     assert "Makers hold more sessions (×5.2)" in text and "the km per session fall from 50.0 to 30.2" in text

@@ -282,6 +282,9 @@ def CompareView() -> None:
         return
     solara.Select("KPI", values=["all", *kpis], value=compare_kpi, classes=["lieux-compare-kpi"])
     _html(tables.html_table(frame, "comparison-table", numeric=["n", "difference", "95 % CI"]))
+    reading = tables.travel_reading_html(shown)  # the report's sentence per strategy
+    if reading:
+        _html(reading)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,9 +22,10 @@ from simulation.observe import console as report
 from simulation.observe.metrics import KPI_NAMES
 from simulation.viz import report_md as reporting
 from simulation.viz.figures import occupancy_grid
-from simulation.viz.text import format_level
+from simulation.viz.text import format_level, scenario_title
 
 CLOSED = "closed"
+TRAVEL_HEADING = "Where the change in travel comes from"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -165,6 +166,30 @@ def comparison_kpis(folder: Path | str) -> list[str]:
         return []
     present = list(dict.fromkeys(comp["kpi"].astype(str)))
     return [k for k in KPI_NAMES if k in present] + [k for k in present if k not in KPI_NAMES]
+
+
+def travel_reading_html(folder: Path | str) -> str:
+    """The report's reading of each strategy's change in travel, as HTML: one paragraph per strategy, the
+    sentence of :func:`simulation.viz.report_md.travel_readings` (which kinds of trips carry the change, and why).
+
+    Args:
+        folder: a results folder of ``lieux experiment=<name>``.
+
+    Returns:
+        ``<div id="travel-reading">`` with a heading and a ``<p data-scenario=...>`` per strategy; empty when the
+        runs hold no decomposition of travel (made before it existed) or nothing is compared.
+    """
+    results = reporting.load_results(folder)
+    said = reporting.travel_readings(results)
+    if not said:
+        return ""
+    esc = html.escape
+    paragraphs = "".join(
+        f'<p data-scenario="{esc(s)}"><b>{esc(scenario_title(s))}</b>: {esc(text)}</p>'
+        for s, text in said.items()
+    )
+    heading = esc(reporting.travel_heading(results, TRAVEL_HEADING))
+    return f'<div id="travel-reading"><h4>{heading}</h4>{paragraphs}</div>'
 
 
 # --------------------------------------------------------------------------------------------------

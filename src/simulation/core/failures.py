@@ -16,6 +16,8 @@ Anything else is a bug of the simulator and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -72,3 +74,22 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
         err = os_error(exc)
         return one_line(str(err)), exit_status(err)
     return None
+
+
+@contextmanager
+def raised_as(kind: type[Abort] = Abort) -> Iterator[None]:
+    """Re-raise a failure reported in one line (:func:`describe`) as ``kind``; a bug keeps its traceback.
+
+    Hydra turns an ``Exception`` raised in one of its callbacks into a warning and goes on: the callbacks wrap
+    their work in this so that bad input or a failing machine stops the command with its line and status.
+
+    Args:
+        kind: the :class:`~simulation.core.errors.Abort` to raise (a subclass names where it was raised).
+    """
+    try:
+        yield
+    except Exception as exc:
+        described = describe(exc)
+        if described is None:
+            raise
+        raise kind(*described) from None

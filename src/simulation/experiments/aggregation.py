@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -107,17 +107,28 @@ def main_kpis(exp: ExperimentConfig, limit: int = PRINTED_KPIS) -> list[str]:
     return chosen or kpis[:limit]
 
 
-def comparison_table(comparison: pd.DataFrame, kpis: Sequence[str], baseline: str = "baseline") -> str:
-    """Plain-text table: one row per scenario, per KPI the mean difference to the baseline and its interval.
+def comparison_table(
+    comparison: pd.DataFrame,
+    kpis: Sequence[str],
+    baseline: str = "baseline",
+    material: Mapping[str, float] | None = None,
+) -> str:
+    """Plain-text table: one row per scenario, per KPI the mean difference to the baseline, its share of the
+    baseline's level and its interval, marked as the report marks them.
 
-    A ``*`` marks an interval that excludes 0. With ``person_km_total`` and ``network_cost_eur``, a last column
+    A cell is the report's (:func:`simulation.viz.reading.material_cell`): ``**`` around a difference that is
+    significant and material (at least its KPI's threshold of practical relevance, ``experiment.material``),
+    ``n.s.`` after one whose interval includes 0. With ``person_km_total`` and ``network_cost_eur``, a last column
     gives the person-km saved per extra euro of network cost (``dominant`` when it saves km and costs less).
 
     Args:
         comparison: the table of comparison.csv.
         kpis: the KPI columns to show.
         baseline: the reference scenario (named under the table).
+        material: ``experiment.material`` (None: the defaults).
     """
+    from simulation.viz.reading import material_cell  # viz only to print (tests/test_package_layout.py)
+
     if comparison.empty:
         return "(no comparison: no scenario has runs next to the baseline)"
     keys = [c for c in comparison.columns if c not in COMPARISON_COLUMNS]  # the swept keys
@@ -136,12 +147,10 @@ def comparison_table(comparison: pd.DataFrame, kpis: Sequence[str], baseline: st
         n = int(table.loc[(s, kpis[0]), "n"]) if (s, kpis[0]) in table.index else 0
         row.append(str(n))
         for k in kpis:
-            if (s, k) not in table.index:
-                row.append("")
-                continue
-            r = table.loc[(s, k)]
-            star = "*" if bool(r["significant"]) else ""
-            row.append(f"{_fmt(r['diff_mean'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]{star}")
+            found = (s, k) in table.index
+            row.append(
+                material_cell({**table.loc[(s, k)].to_dict(), "kpi": k} if found else None, k, material)
+            )
         if per_euro:
             km = float(table.loc[(s, "person_km_total"), "diff_mean"])
             eur = float(table.loc[(s, "network_cost_eur"), "diff_mean"])
@@ -160,7 +169,11 @@ def comparison_table(comparison: pd.DataFrame, kpis: Sequence[str], baseline: st
         for r in cells
     ]
     lines.insert(1, "-" * len(lines[0]))
-    lines.append(f"differences against {baseline}; * the 95 % interval excludes 0")
+    lines.append(f"differences against {baseline} (share of its level) [95 % CI]; shares in points")
+    lines.append(
+        "**material**: significant and at least the KPI's threshold of practical relevance (experiment.material); "
+        "n.s.: the interval includes 0"
+    )
     return "\n".join(lines)
 
 
@@ -204,7 +217,7 @@ def print_status(status: SweepStatus, exp: ExperimentConfig, out: Any = None) ->
     out = out or sys.stdout
     print("", file=out)
     if status.comparison is not None:
-        print(comparison_table(status.comparison, main_kpis(exp), exp.baseline), file=out)
+        print(comparison_table(status.comparison, main_kpis(exp), exp.baseline, exp.material), file=out)
     elif status.response is not None and not status.response.empty:
         print(response_text(status.response, main_kpis(exp)), file=out)
     if status.screening is not None:

@@ -5,8 +5,11 @@ errands, or added activity (docs/ODD.md 7.2b, README "What the strategies do"). 
 person-km and the count of each kind (:data:`simulation.observe.metrics.TRAVEL_DECOMPOSITION`): this module
 compares them with the baseline the way the comparison table does (:func:`simulation.experiments.stats.
 compare_runs`: paired by seed or Welch), and lays the result out as one row per scenario (and grid point) and
-kind. The kinds' person-km add up to ``person_km_total``; home days carry no trip of their own (their errands are
-the ``errands`` row).
+kind. The kinds' person-km add up to ``person_km_total``; home days and maker sessions carry no trip of their own
+(the errands of a home day are the ``errands`` row, a session's trips the ``workshop`` row).
+
+The report's table, ``decomposition.csv`` and the one-line reading of each strategy
+(:func:`simulation.viz.reading.travel_sentence`) all read this table.
 """
 
 from __future__ import annotations
@@ -36,9 +39,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("errands", "person_km_errands", "errand_trips", "trips"),
     Kind("service", "person_km_service", "service_trips", "trips"),
     Kind("workshop", "person_km_workshop", "workshop_trips", "trips"),
+    Kind("sessions", None, "maker_sessions", "sessions"),
     Kind("total", "person_km_total", None, ""),
 )
-"""The kinds, in the order a reader follows a worker's week: the days of work, then the other trips."""
+"""The kinds, in the order a reader follows a worker's week: the days of work, then the other trips. Maker
+sessions, like home days, carry no trip of their own: they say whether the workshop trips changed because makers
+hold more sessions (more activity) or travel further for the same ones."""
 
 FIELDS = ("diff", "ci_low", "ci_high", "baseline")
 COLUMNS: tuple[str, ...] = (
@@ -75,8 +81,8 @@ def decomposition_table(
 
     Returns:
         One row per scenario (and grid point) and kind: ``scenario``, the grid's columns, then :data:`COLUMNS`
-        (``person_km_*`` NaN for home days, ``count_*`` NaN for the total); empty when the runs lack the
-        columns (runs made before the decomposition existed).
+        (``person_km_*`` NaN for home days and maker sessions, ``count_*`` NaN for the total); empty when the
+        runs lack the columns (runs made before the decomposition existed).
     """
     keys = grid_columns(runs, grid)
     if any(c not in runs.columns for c in columns_needed()) or runs.empty:
@@ -102,3 +108,31 @@ def decomposition_table(
                     row["n"] = int(src["n"])
             rows.append(row)
     return pd.DataFrame(rows, columns=[*index, *COLUMNS])
+
+
+def scenario_kinds(table: pd.DataFrame, scenario: str) -> pd.DataFrame:
+    """One scenario's rows of :func:`decomposition_table`, one per kind; on a grid, the mean over its points.
+
+    The mean of the points' differences (and of the baseline's levels) is what a sentence about the whole sweep
+    can say; an average of intervals is not an interval, so the bounds are dropped (NaN) when there are several
+    points.
+
+    Args:
+        table: :func:`decomposition_table`.
+        scenario: the scenario (its plain name).
+
+    Returns:
+        :data:`COLUMNS`, one row per kind in the order of :data:`KINDS`; empty when the scenario has no rows.
+    """
+    mine = table[table["scenario"] == scenario]
+    if mine.empty:
+        return pd.DataFrame(columns=list(COLUMNS))
+    if len(mine) == len(mine["kind"].unique()):  # one grid point (or no grid)
+        return mine[list(COLUMNS)].reset_index(drop=True)
+    values = [f"{p}_{f}" for p in ("person_km", "count") for f in ("diff", "baseline")]
+    out = mine.groupby("kind", sort=False).agg(
+        {**dict.fromkeys(values, "mean"), "count_unit": "first", "n": "sum"}
+    )
+    for bound in (f"{p}_{f}" for p in ("person_km", "count") for f in ("ci_low", "ci_high")):
+        out[bound] = np.nan
+    return out.reset_index()[list(COLUMNS)]

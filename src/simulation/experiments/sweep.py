@@ -518,7 +518,7 @@ class ExperimentCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Validate the experiment, check the resume folder, write ``experiment.yaml``."""
         state.last_status = None
-        try:
+        with failures.raised_as(ExperimentAbort):
             cfg = sim_config_of(config)
             check_setup(cfg)
             _add_grid_params(config, cfg)
@@ -545,23 +545,14 @@ class ExperimentCallback(Callback):
             if not cfg.output.job_lines:
                 _quiet_launchers()
                 state.watch = JobWatch(folder, names, JobsProgress(len(names), done)).start()
-        except Exception as exc:
-            described = failures.describe(exc)
-            if described is None:
-                raise
-            raise ExperimentAbort(*described) from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """End the progress line, then aggregate the results folder (:func:`aggregate`)."""
         state.stop_progress()
         try:
-            cfg = sim_config_of(config)
-            state.last_status = aggregate(Path(str(config.hydra.sweep.dir)), cfg)
-        except Exception as exc:
-            described = failures.describe(exc)
-            if described is None:
-                raise
-            raise ExperimentAbort(*described) from None
+            with failures.raised_as(ExperimentAbort):
+                cfg = sim_config_of(config)
+                state.last_status = aggregate(Path(str(config.hydra.sweep.dir)), cfg)
         finally:
             guard.unlock_folder(Path(str(config.hydra.sweep.dir)))
 

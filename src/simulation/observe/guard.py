@@ -26,8 +26,6 @@ import atexit
 import os
 import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from simulation import resources
+from simulation.core import failures
 from simulation.core.atomic import TMP_SUFFIX, _alive, _host, temp_prefix
 from simulation.core.config import SimConfig, to_config
 from simulation.core.errors import Abort, UserError, os_error
@@ -231,22 +230,6 @@ def _sim_config(config: DictConfig) -> SimConfig:
     return to_config(data)  # type: ignore[arg-type]
 
 
-@contextmanager
-def _as_abort() -> Iterator[None]:
-    """Raise a user's mistake or a described failure of the machine as :class:`Abort` (a bug keeps its traceback)."""
-    try:
-        yield
-    except UserError as exc:
-        raise Abort(str(exc), 2) from None
-    except Exception as exc:
-        from simulation.core.failures import describe
-
-        described = describe(exc)
-        if described is None:
-            raise
-        raise Abort(*described) from None
-
-
 class OutputGuard(Callback):
     """Hydra callback: the checks of this module before Hydra creates the run or sweep folder.
 
@@ -256,13 +239,13 @@ class OutputGuard(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         """A plain run: validate the configuration, check its folder, set aside a replaced result."""
-        with _as_abort():
+        with failures.raised_as(Abort):
             cfg = _sim_config(config)
             check_run(Path(str(config.hydra.run.dir)), cfg)
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """A sweep or an experiment: check its root folder; a plain sweep also refuses finished jobs."""
-        with _as_abort():
+        with failures.raised_as(Abort):
             root = Path(str(config.hydra.sweep.dir))
             territory = OmegaConf.select(config, "territory")
             check_output_folder(

@@ -1,8 +1,10 @@
 """The reading of a comparison for decision-makers: shares of the baseline, materiality, what the interventions did,
 which kind of travel carries a change, and the one-paragraph answer.
 
-Pure functions of tables (comparison.csv rows, runs.csv, the lines of notes.txt): the report
-(:mod:`simulation.viz.report_md`) and any other view (a dashboard) call the same ones.
+Pure functions of tables (comparison.csv rows, the rows of
+:func:`simulation.experiments.decomposition.decomposition_table`, the lines of notes.txt): the report
+(:mod:`simulation.viz.report_md`), the table ``lieux`` prints after an experiment and the dashboard call the same
+ones.
 
 Vocabulary. A difference is *significant* when its 95 % interval excludes 0 (the seeds can tell its sign); it is
 *material* when its size reaches the threshold of practical relevance of its KPI (``experiment.material``: a
@@ -34,15 +36,17 @@ def _bold(scenario: str) -> str:
     return f"**{scenario_title(scenario)}**"
 
 
-# The kinds of trips of runs.csv (simulation.observe.metrics.TRAVEL_DECOMPOSITION): person-km column, count
-# column, the words for the kilometres and for the count.
-TRAVEL_KINDS: tuple[tuple[str, str, str, str], ...] = (
-    ("person_km_office", "office_days", "commutes to the office", "office days"),
-    ("person_km_third_place", "third_place_days", "trips to third places", "third-place days"),
-    ("person_km_errands", "errand_trips", "errands", "errand trips"),
-    ("person_km_service", "service_trips", "residents' service trips", "service trips"),
-    ("person_km_workshop", "workshop_trips", "makers' workshop trips", "workshop trips"),
-)
+# The words for each kind of simulation.experiments.decomposition.KINDS: its kilometres ("" when it has none of
+# its own) and its count.
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "office": ("commutes to the office", "office days"),
+    "third_place": ("trips to third places", "third-place days"),
+    "home": ("", "days worked at home"),
+    "errands": ("errands", "errand trips"),
+    "service": ("residents' service trips", "service trips"),
+    "workshop": ("makers' workshop trips", "workshop trips"),
+    "sessions": ("", "maker sessions"),
+}
 KIND_SHARE_SHOWN = 0.1  # a kind is named when its change is at least this share of the largest kind's change
 KINDS_SHOWN = 3  # at most this many kinds per sentence
 
@@ -173,6 +177,34 @@ def verdict(row: Mapping[str, Any], material: Mapping[str, float] | None = None)
     return "material" if is_material(str(row["kpi"]), d, base, material) is not False else "small"
 
 
+def material_cell(row: Mapping[str, Any] | None, kpi: str, material: Mapping[str, float] | None) -> str:
+    """A cell of a comparison table (the report's summary, the table ``lieux`` prints after an experiment): the
+    difference, its share of the baseline and its interval; **bold** when significant and material, ``n.s.`` when
+    not significant.
+
+    e.g. ``**−2.64 M** (−0.43 %) [−2.68 M, −2.61 M]``, ``−558 k (−0.09 %) [−567 k, −549 k]``,
+    ``+472 (+0.01 %) [−1.44 k, +2.39 k] n.s.``.
+    """
+    if row is None:
+        return ""
+    v = verdict(row, material)
+    if v == "same":
+        return "0 (every seed)"
+    d = float(row["diff_mean"])
+    text = bare(kpi, d)
+    if v == "material":
+        text = f"**{text}**"
+    share = share_of_baseline(d, float(row.get("baseline_mean", math.nan)))
+    if np.isfinite(share):
+        text += f" ({percent(share)})"
+    low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
+    if np.isfinite(low) and np.isfinite(high):
+        text += f" [{bare(kpi, low)}, {bare(kpi, high)}]"
+    if v == "n.s.":
+        text += " n.s."
+    return text
+
+
 def difference_text(row: Mapping[str, Any], interval: bool = True) -> str:
     """One difference for a sentence: ``−2.64 M person-km (−0.43 %; 95 % CI −2.68 M to −2.61 M)``."""
     kpi = str(row["kpi"])
@@ -283,70 +315,27 @@ def interventions_text(per_run: Sequence[Mapping[str, Any]]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
-# Which kind of travel carries a change (runs.csv)
+# Which kind of travel carries a change (simulation.experiments.decomposition)
 # --------------------------------------------------------------------------------------------------
-def travel_decomposition(
-    runs: pd.DataFrame, scenario: str, baseline: str, keys: Sequence[str] = ()
-) -> pd.DataFrame:
-    """The mean paired difference of each kind of trip, scenario minus baseline.
-
-    Runs are matched on ``seed`` (and the swept ``keys``); with no common seed (independent pairing) the
-    difference of the means is used.
+def _kinds(decomposition: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """The rows of a scenario's decomposition by kind, with their words and the ratio of the counts.
 
     Args:
-        runs: runs.csv (with the columns of :data:`TRAVEL_KINDS` and ``maker_sessions``, ``home_days``).
-        scenario: the scenario.
-        baseline: the reference scenario.
-        keys: the swept keys (the runs are matched on them too).
-
-    Returns:
-        One row per kind present: ``kind, km_label, count_label, km_diff, count_diff, count_base, count_ratio``;
-        plus rows ``home_days`` and ``maker_sessions`` (no km) when present. Empty when the columns are missing.
+        decomposition: one scenario's rows of :func:`simulation.experiments.decomposition.decomposition_table`
+            (:func:`~simulation.experiments.decomposition.scenario_kinds`).
     """
-    x, y = runs[runs["scenario"] == scenario], runs[runs["scenario"] == baseline]
-    on = ["seed", *keys] if "seed" in runs else []
-    cols = [
-        c for c in {c for k in TRAVEL_KINDS for c in k[:2]} | {"home_days", "maker_sessions"} if c in runs
-    ]
-    if not cols or x.empty or y.empty:
-        return pd.DataFrame()
-    merged = x[on + cols].merge(y[on + cols], on=on, suffixes=("", "_base")) if on else pd.DataFrame()
-    if merged.empty:  # independent seeds: the difference of the means
-        merged = pd.DataFrame([{**x[cols].mean().to_dict(), **y[cols].mean().add_suffix("_base").to_dict()}])
-
-    def diff(c: str) -> tuple[float, float]:
-        if c not in merged:
-            return math.nan, math.nan
-        return float((merged[c] - merged[c + "_base"]).mean()), float(merged[c + "_base"].mean())
-
-    rows = []
-    for km, count, km_label, count_label in TRAVEL_KINDS:
-        if km not in merged:
-            continue
-        km_d, km_b = diff(km)
-        c_d, c_b = diff(count)
-        rows.append(_kind_row(km, km_label, count_label, km_d, km_b, c_d, c_b))
-    for extra, text in (("home_days", "days worked at home"), ("maker_sessions", "maker sessions")):
-        if extra in merged:
-            c_d, c_b = diff(extra)
-            rows.append(_kind_row(extra, "", text, math.nan, math.nan, c_d, c_b))
-    return pd.DataFrame(rows)
+    out = {}
+    for r in decomposition.to_dict("records"):
+        km_words, count_words = KIND_WORDS.get(str(r["kind"]), ("", ""))
+        base, d = float(r["count_baseline"]), float(r["count_diff"])
+        ratio = (base + d) / base if np.isfinite(base) and base > 0 else math.nan
+        out[str(r["kind"])] = {**r, "km_label": km_words, "count_label": count_words, "count_ratio": ratio}
+    return out
 
 
-def _kind_row(
-    kind: str, km_label: str, count_label: str, km_d: float, km_b: float, c_d: float, c_b: float
-) -> dict:
-    ratio = (c_b + c_d) / c_b if np.isfinite(c_b) and c_b > 0 else math.nan
-    return {
-        "kind": kind,
-        "km_label": km_label,
-        "count_label": count_label,
-        "km_diff": km_d,
-        "km_base": km_b,
-        "count_diff": c_d,
-        "count_base": c_b,
-        "count_ratio": ratio,
-    }
+def _with_km(by: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The kinds with kilometres of their own and a known change (not home days, sessions or the total)."""
+    return [r for r in by.values() if r["km_label"] and np.isfinite(float(r["person_km_diff"]))]
 
 
 def _count_text(row: Mapping[str, Any]) -> str:
@@ -359,58 +348,63 @@ def _count_text(row: Mapping[str, Any]) -> str:
     return f"{compact(d, sign=True)} {row['count_label']}"
 
 
-def travel_sentence(total: float, decomposition: pd.DataFrame) -> str:
+def travel_sentence(decomposition: pd.DataFrame) -> str:
     """Which kinds of travel carry a change of person-km, and why when the pattern is a known one.
 
     e.g. ``+1.90 M person-km: makers' workshop trips +2.14 M (workshop trips ×5.2), commutes to the office
-    −0.21 M. More maker sessions (×5.2) by makers who, in the baseline, found no seat near them: more activity,
-    not longer trips.``
+    −0.21 M. Makers hold more sessions (×5.2): ...``
 
     Args:
-        total: the change of ``person_km_total``.
-        decomposition: :func:`travel_decomposition`.
+        decomposition: one scenario's rows of :func:`simulation.experiments.decomposition.decomposition_table`
+            (:func:`~simulation.experiments.decomposition.scenario_kinds`); the ``total`` row is the change of
+            ``person_km_total``.
 
     Returns:
         The sentence, empty without a decomposition.
     """
-    if decomposition.empty or not np.isfinite(total):
+    by = _kinds(decomposition)
+    total = float(by["total"]["person_km_diff"]) if "total" in by else math.nan
+    if not np.isfinite(total):
         return ""
-    kinds = decomposition[decomposition["km_label"] != ""].copy()
-    kinds = kinds[np.isfinite(kinds["km_diff"].astype(float))]
-    if kinds.empty:
+    kinds = _with_km(by)
+    if not kinds:
         return ""
-    kinds["size"] = kinds["km_diff"].abs()
-    top = float(kinds["size"].max())
+    top = max(abs(float(r["person_km_diff"])) for r in kinds)
     if top == 0:
         return "unchanged (no kind of trip changes in any seed)."
-    shown = (
-        kinds[kinds["size"] >= KIND_SHARE_SHOWN * top].sort_values("size", ascending=False).head(KINDS_SHOWN)
-    )
+    shown = sorted(
+        (r for r in kinds if abs(float(r["person_km_diff"])) >= KIND_SHARE_SHOWN * top),
+        key=lambda r: -abs(float(r["person_km_diff"])),
+    )[:KINDS_SHOWN]
     parts = []
-    for r in shown.to_dict("records"):
+    for r in shown:
         count = _count_text(r)
-        parts.append(f"{r['km_label']} {compact(r['km_diff'], sign=True)}" + (f" ({count})" if count else ""))
+        parts.append(
+            f"{r['km_label']} {compact(r['person_km_diff'], sign=True)}" + (f" ({count})" if count else "")
+        )
     text = f"{compact(total, sign=True)} person-km: " + ", ".join(parts)
     text += "; they about cancel out." if abs(total) < KIND_SHARE_SHOWN * top else "."
-    why = _why(decomposition)
+    why = _why(by)
     return text + (" " + why if why else "")
 
 
-def _why(dec: pd.DataFrame) -> str:
-    """The explanation of a known pattern (README, "What the strategies do on the Nièvre"), from the counts."""
-    by = {r["kind"]: r for r in dec.to_dict("records")}
+def _why(by: Mapping[str, Mapping[str, Any]]) -> str:
+    """The explanation of a known pattern (README, "What the strategies do on the Nièvre"), from the counts.
 
-    def d(kind: str, col: str = "km_diff") -> float:
+    Args:
+        by: the kinds of a scenario's decomposition (:func:`_kinds`).
+    """
+
+    def d(kind: str, col: str = "person_km_diff") -> float:
         return float(by[kind][col]) if kind in by else 0.0
 
     out = []
-    sessions = by.get("maker_sessions")
-    if d("person_km_workshop") > 0 and sessions is not None and float(sessions["count_diff"]) > 0:
-        base, ratio = float(sessions["count_base"]), float(sessions["count_ratio"])
-        per_before = d("person_km_workshop", "km_base") / base if base > 0 else math.nan
-        workshop = by["person_km_workshop"]
+    sessions = by.get("sessions")
+    if d("workshop") > 0 and sessions is not None and float(sessions["count_diff"]) > 0:
+        base, ratio = float(sessions["count_baseline"]), float(sessions["count_ratio"])
+        per_before = d("workshop", "person_km_baseline") / base if base > 0 else math.nan
         new_sessions = base + float(sessions["count_diff"])
-        per_after = (float(workshop["km_base"]) + float(workshop["km_diff"])) / new_sessions
+        per_after = (d("workshop", "person_km_baseline") + d("workshop")) / new_sessions
         km_text = (
             f"; the km per session fall from {number(per_before)} to {number(per_after)}"
             if np.isfinite(per_before) and per_after < per_before
@@ -421,8 +415,8 @@ def _why(dec: pd.DataFrame) -> str:
             f"Makers hold more sessions{ratio_text}: seats nearer to them serve makers who stayed home in the "
             f"baseline{km_text}. It is more activity, not longer trips for the same activity."
         )
-    third = d("person_km_third_place", "count_diff")
-    office, home = d("person_km_office", "count_diff"), d("home_days", "count_diff")
+    third = d("third_place", "count_diff")
+    office, home = d("office", "count_diff"), d("home", "count_diff")
     if third > 0 and home < 0 and abs(home) > abs(office):
         out.append(
             f"Most new third-place days ({compact(third, sign=True)}) replace days at home "
@@ -434,12 +428,11 @@ def _why(dec: pd.DataFrame) -> str:
             f"Third-place days ({compact(third, sign=True)}) replace office days ({compact(office, sign=True)}): "
             "days worked nearer home."
         )
-    service_trips = d("person_km_service", "count_diff")
-    if "person_km_service" in by and service_trips > 0:
-        r = by["person_km_service"]
-        base_n, base_km = float(r["count_base"]), float(r["km_base"])
+    service_trips = d("service", "count_diff")
+    if "service" in by and service_trips > 0:
+        base_n, base_km = d("service", "count_baseline"), d("service", "person_km_baseline")
         if base_n > 0 and service_trips >= 0.01 * base_n:  # 1 % more trips at least: not noise
-            before, after = base_km / base_n, (base_km + float(r["km_diff"])) / (base_n + service_trips)
+            before, after = base_km / base_n, (base_km + d("service")) / (base_n + service_trips)
             if after < 0.98 * before:
                 out.append(
                     f"Residents make {compact(service_trips)} more service trips, each shorter "
@@ -461,22 +454,24 @@ def _rows(comparison: pd.DataFrame, kpi: str) -> dict[str, dict[str, Any]]:
 
 
 def main_kind(decomposition: pd.DataFrame) -> str:
-    """The kind of trip whose kilometres change most: ``makers' workshop trips +2.14 M, workshop trips ×5.2``."""
-    if decomposition.empty:
+    """The kind of trip whose kilometres change most: ``makers' workshop trips +2.14 M, maker sessions ×5.2``.
+
+    Args:
+        decomposition: one scenario's rows of :func:`simulation.experiments.decomposition.decomposition_table`.
+    """
+    by = _kinds(decomposition)
+    kinds = _with_km(by)
+    if not kinds:
         return ""
-    kinds = decomposition[
-        (decomposition["km_label"] != "") & np.isfinite(decomposition["km_diff"].astype(float))
-    ]
-    if kinds.empty or float(kinds["km_diff"].abs().max()) == 0:
+    r = max(kinds, key=lambda r: abs(float(r["person_km_diff"])))
+    if float(r["person_km_diff"]) == 0:
         return ""
-    r = kinds.loc[kinds["km_diff"].abs().idxmax()].to_dict()
     count = _count_text(r)
-    sessions = decomposition[decomposition["kind"] == "maker_sessions"]
-    if r["kind"] == "person_km_workshop" and not sessions.empty:
+    if r["kind"] == "workshop" and "sessions" in by:
         # the sessions, not the trips, say why: more activity (makers who stayed home), not longer trips
-        count = _count_text(sessions.iloc[0].to_dict()) or count
+        count = _count_text(by["sessions"]) or count
     # a comma, not brackets: this clause is itself said inside brackets
-    return f"{r['km_label']} {compact(r['km_diff'], sign=True)}" + (f", {count}" if count else "")
+    return f"{r['km_label']} {compact(r['person_km_diff'], sign=True)}" + (f", {count}" if count else "")
 
 
 def _cost_clause(row: Mapping[str, Any] | None, material: Mapping[str, float] | None) -> str:

@@ -24,6 +24,7 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from matplotlib.figure import Figure
 from simulation.core.atomic import write_atomic, write_text_atomic
 from simulation.core.config import DEFAULT_MATERIAL
 from simulation.core.errors import InputFileError, UserError
-from simulation.experiments.decomposition import decomposition_table
+from simulation.experiments.decomposition import decomposition_table, scenario_kinds
 from simulation.experiments.folders import (
     COMPARISON_CSV,
     RESPONSE_CSV,
@@ -76,18 +77,16 @@ from simulation.viz.figures import (
 from simulation.viz.reading import (
     MINUS,
     answer_paragraph,
-    bare,
     compact,
     difference_text,
     intervention_counts,
     interventions_text,
     level,
     main_kind,
+    material_cell,
     material_threshold,
     percent,
-    share_of_baseline,
     territory_text,
-    travel_decomposition,
     travel_sentence,
     verdict,
 )
@@ -166,6 +165,13 @@ class Results:
     def others(self) -> list[str]:
         """The scenarios compared to the baseline."""
         return [s for s in self.scenarios if s != self.baseline]
+
+    @cached_property
+    def decomposition(self) -> pd.DataFrame:
+        """Each scenario's change of travel by kind against the baseline, per grid point (what
+        ``decomposition.csv`` holds: :func:`~simulation.experiments.decomposition.decomposition_table`, computed
+        once from the runs)."""
+        return decomposition_table(self.runs, self.baseline, self.pairing, self.run_scenarios, self.grid)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -405,33 +411,6 @@ def _row_decimals(row: pd.Series | dict[str, Any]) -> int | None:
     if decimals is not None and np.isfinite(top) and top > 0:  # never more than 3 significant digits
         decimals = min(decimals, max(0, 2 - int(math.floor(math.log10(top)))))
     return decimals
-
-
-def material_cell(row: pd.Series | dict[str, Any] | None, kpi: str, material: dict[str, float] | None) -> str:
-    """A cell of the summary table: the difference, its share of the baseline and its interval; **bold** when
-    significant and material, ``n.s.`` when not significant.
-
-    e.g. ``**−2.64 M** (−0.43 %) [−2.68 M, −2.61 M]``, ``−558 k (−0.09 %) [−567 k, −549 k]``,
-    ``+472 (+0.01 %) [−1.44 k, +2.39 k] n.s.``.
-    """
-    if row is None:
-        return ""
-    v = verdict(row, material)
-    if v == "same":
-        return "0 (every seed)"
-    d = float(row["diff_mean"])
-    text = bare(kpi, d)
-    if v == "material":
-        text = f"**{text}**"
-    share = share_of_baseline(d, float(row.get("baseline_mean", math.nan)))
-    if np.isfinite(share):
-        text += f" ({percent(share)})"
-    low, high = float(row.get("ci_low", math.nan)), float(row.get("ci_high", math.nan))
-    if np.isfinite(low) and np.isfinite(high):
-        text += f" [{bare(kpi, low)}, {bare(kpi, high)}]"
-    if v == "n.s.":
-        text += " n.s."
-    return text
 
 
 def _cell(row: pd.Series | None, kpi: str) -> str:
@@ -1160,33 +1139,28 @@ def interventions_of(results: Results, scenario: str) -> str:
     return interventions_text(per_run)
 
 
-def _km_change(results: Results, scenario: str) -> float:
-    """The change of person_km_total of a plain scenario: comparison.csv's, else the paired mean from runs."""
-    row = _row(results, scenario, "person_km_total")
-    if row is not None:
-        return float(row["diff_mean"])
-    runs = results.runs
-    if runs.empty or "person_km_total" not in runs or "seed" not in runs:
-        return math.nan
-    on = ["seed", *results.grid]
-    x = runs.loc[runs["scenario"] == scenario, [*on, "person_km_total"]]
-    y = runs.loc[runs["scenario"] == results.baseline, [*on, "person_km_total"]]
-    pairs = x.merge(y, on=on, suffixes=("", "_base"))
-    return (
-        float((pairs["person_km_total"] - pairs["person_km_total_base"]).mean()) if len(pairs) else math.nan
-    )
-
-
 def decompositions(results: Results) -> dict[str, pd.DataFrame]:
-    """Per compared scenario (plain names), the per-kind change of travel against the baseline."""
+    """Per compared scenario (plain names), its change of travel by kind against the baseline
+    (:func:`~simulation.experiments.decomposition.scenario_kinds` of :attr:`Results.decomposition`)."""
     runs = results.runs
     if runs.empty or results.comparison is None or results.baseline not in set(runs["scenario"]):
         return {}
-    return {
-        s: travel_decomposition(runs, s, results.baseline, results.grid)
-        for s in results.run_scenarios
-        if s != results.baseline
-    }
+    table = results.decomposition
+    return {s: scenario_kinds(table, s) for s in results.run_scenarios if s != results.baseline}
+
+
+def travel_readings(results: Results) -> dict[str, str]:
+    """Per compared scenario (plain names), the one sentence that says which kinds of travel carry its change
+    and why (:func:`~simulation.viz.reading.travel_sentence`): the report's "Travel" line, the dashboard's
+    reading. On a grid, of the mean over the grid points (:func:`travel_heading` says so)."""
+    said = {s: travel_sentence(dec) for s, dec in decompositions(results).items() if not dec.empty}
+    return {s: text for s, text in said.items() if text}
+
+
+def travel_heading(results: Results, subject: str = "Travel") -> str:
+    """What the sentences of :func:`travel_readings` are about: ``subject``, on a grid followed by ``(mean over
+    the grid points)``."""
+    return subject + (" (mean over the grid points)" if results.grid else "")
 
 
 def _seeds_of(results: Results) -> int | None:
@@ -1227,7 +1201,7 @@ def _scenario_lines(results: Results, kpis: list[str]) -> list[str]:
     """Each scenario as a reader knows it: description, what its interventions did, what moved travel, and
     its material changes."""
     desc = descriptions(results)
-    decs = decompositions(results)
+    travel = travel_readings(results)
     material = material_of(results)
     lines: list[str] = []
     for scenario in results.run_scenarios or results.scenarios:
@@ -1244,12 +1218,8 @@ def _scenario_lines(results: Results, kpis: list[str]) -> list[str]:
         did = interventions_of(results, scenario)
         if did:
             lines.append(f"- What it did: {did}.")
-        dec = decs.get(scenario)
-        if dec is not None and not dec.empty:
-            said = travel_sentence(_km_change(results, scenario), dec)
-            if said:
-                over = " (mean over the grid points)" if results.grid else ""
-                lines.append(f"- Travel{over}: {said}")
+        if scenario in travel:
+            lines.append(f"- {travel_heading(results)}: {travel[scenario]}")
         if results.comparison is not None and not results.grid:
             lines += _change_lines(results, scenario, kpis, material)
         lines.append("")
@@ -1313,6 +1283,7 @@ _KIND_LABELS = {
     "errands": "errands from home",
     "service": "service visits",
     "workshop": "workshop trips",
+    "sessions": "maker sessions",
     "total": "total",
 }
 
@@ -1344,7 +1315,7 @@ def _decomposition_lines(results: Results) -> list[str]:
     before the decomposition existed."""
     if results.comparison is None or results.grid or results.runs.empty:
         return []
-    table = decomposition_table(results.runs, results.baseline, results.pairing, results.run_scenarios)
+    table = results.decomposition
     if table.empty:
         return []
     lines = [
