@@ -209,29 +209,35 @@ def utilities(
     wb, pol, net = world.cfg.behaviour.work, world.cfg.policy, world.network
     tab = candidate_tables(world, workers)
     # per (car, zone) row: which candidates run desks that day, and their community term (small [2Z, K] arrays)
-    open_g = net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK]
+    open_g = (tab.cand >= 0) & (net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK])
     community_g = wb.community * np.log1p(workers.regulars[tab.place] / world.sample_rate)
     g = workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]
-    cand, c = tab.cand[g], tab.place[g]  # [n, K]
-    valid = cand >= 0
-    day_open = open_g[g]
-    t = tab.minutes[g]
-    eur = tab.eur[g]
-    price = np.where(
-        pol.employer_pays_third_place | (workers.subscribed[who][:, None] == c), 0.0, tab.price_day[g]
-    )
-    u_third = (
-        wb.asc_third
-        + wb.third_taste_sd * world.pop.third_taste[who][:, None]
-        + wb.b_time * t
-        + wb.b_cost * (2 * eur + price)
-        + community_g[g]
-        + wb.habit * (workers.last_place[who][:, None] == c)
-    )
-    ok = valid & day_open
+    cand, t = tab.cand[g], tab.minutes[g]  # [n, K]
+    # The sum below is u = asc + sd taste + b_time t + b_cost (2 eur + price) + community + habit [last place],
+    # built in place term by term in that order (the same floating-point numbers as the plain expression, with
+    # fewer [n, K] temporaries). A padded column (cand -1) is masked by `ok` whatever its value.
+    if pol.employer_pays_third_place:
+        price: np.ndarray | float = 0.0
+    else:
+        price = tab.price_day[g]
+        sub = np.flatnonzero(workers.subscribed[who] >= 0)  # a subscription there: no day pass
+        if sub.size:
+            price[sub] = np.where(workers.subscribed[who[sub]][:, None] == cand[sub], 0.0, price[sub])
+    u_third = wb.b_time * t
+    u_third += (wb.asc_third + wb.third_taste_sd * world.pop.third_taste[who])[:, None]
+    money = tab.eur[g]
+    money *= 2
+    money += price
+    money *= wb.b_cost
+    u_third += money
+    u_third += community_g[g]
+    hab = np.flatnonzero(workers.last_place[who] >= 0)
+    if hab.size:
+        u_third[hab] += wb.habit * (workers.last_place[who[hab]][:, None] == cand[hab])
+    ok = open_g[g]
     if wb.min_saving_minutes is not None:
         ok &= t <= workers.commute_min[who][:, None] - wb.min_saving_minutes
-    u_third = np.where(ok, u_third, -np.inf)
+    u_third[~ok] = -np.inf
     u_office = wb.asc_office + wb.b_time * workers.commute_min[who] + wb.b_cost * 2 * workers.commute_eur[who]
     util = np.empty((who.shape[0], 2 + u_third.shape[1]))  # one allocation, not column_stack's copies
     util[:, 0] = u_office
