@@ -141,6 +141,47 @@ class PlanTables:
     to_place: np.ndarray
     zone_to_place: np.ndarray
     place_to_zone: np.ndarray
+    _nearest: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def nearest(self, n: int) -> np.ndarray:
+        """Per row (car, zone), the ``n`` nearest mediation places by one-way time (column indices, nearest
+        first, ties by column) [2Z, min(n, M)]."""
+        if n not in self._nearest:
+            k = min(n, self.to_place.shape[1])
+            part = (
+                np.argpartition(self.to_place, k - 1, axis=1)[:, :k] if k < self.to_place.shape[1] else None
+            )
+            if part is None:
+                part = np.broadcast_to(np.arange(k), (self.to_place.shape[0], k))
+            vals = np.take_along_axis(self.to_place, part, axis=1)
+            order = np.lexsort((part, vals), axis=1)
+            self._nearest[n] = np.take_along_axis(part, order, axis=1)
+        return self._nearest[n]
+
+
+def reach_columns(tab: PlanTables, home_row: np.ndarray, work_row: np.ndarray, n: int) -> np.ndarray:
+    """The mediation places searched for each group on a large territory: the ``n`` nearest from home and, where
+    ``work_row`` >= 0 (a day away), the ``n`` nearest from the work zone; a place in both lists once (-1 pads).
+
+    Args:
+        tab: the planning tables.
+        home_row, work_row: per group, the row ``car * Z + zone`` of home and of the work zone (-1: none).
+        n: ``behaviour.service.reach_set``.
+
+    Returns:
+        [G, n] column indices when no group works away, else [G, 2n], each row sorted, repeats set to -1.
+    """
+    near = tab.nearest(n)
+    cols = near[home_row]
+    if (work_row >= 0).any():
+        cols = np.concatenate(
+            [cols, np.where(work_row[:, None] >= 0, near[np.maximum(work_row, 0)], -1)], axis=1
+        )
+        cols = np.sort(cols, axis=1)
+        repeat = np.zeros(cols.shape, dtype=bool)
+        repeat[:, 1:] = cols[:, 1:] == cols[:, :-1]
+        cols[repeat] = -1
+    return cols
 
 
 def plan_tables(world: World, res: Residents) -> PlanTables:
@@ -215,37 +256,59 @@ def plan(
     deadline = res.pend_deadline[who].min(axis=1)
     wz_all = away_zone[who] if away_zone is not None else np.full(who.size, -1, dtype=np.int64)
     gz, gc, ginv, gdeadline, gwz, kinv = group_rows(z, c, inv, deadline, wz_all)
-    f = first[ginv]  # [G, M]
+    tab = plan_tables(world, res)
+    nz = world.zz.minutes.shape[1]
+    kset = sv.consideration_set
+    # The columns searched for each group's consideration set: every mediation place (exact, [groups x places]),
+    # or on a large territory only the reach_set nearest from home and, on a day away, from the work zone
+    # (docs/ODD.md 7.2: linear in the zones, where every place for every group grows with their square).
+    full = med.size <= max(sv.full_search_places, kset)
+    if full:
+        ccols = None
+        f = first[ginv]  # [G, M]
+        t = tab.to_place[gc * nz + gz]
+    else:
+        ccols = reach_columns(tab, gc * nz + gz, np.where(gwz >= 0, gc * nz + gwz, -1), sv.reach_set)
+        f = first[ginv[:, None], ccols]  # [G, C]
+        t = np.take_along_axis(tab.to_place[gc * nz + gz], ccols, axis=1)
     day_of = (abs_slot + f) // 3
     ok = (f >= 0) & (day_of <= gdeadline[:, None])
     days_until = day_of - day
-    tab = plan_tables(world, res)
-    nz = world.zz.minutes.shape[1]
-    t = tab.to_place[gc * nz + gz]  # [G, M]
     chain = np.flatnonzero(gwz >= 0)
     if chain.size:
         # the detour's minutes, as detour() computes them (same terms, same order), from the row tables
         hc, cc, wc = gz[chain], gc[chain], gwz[chain]
         direct = world.zz.minutes[cc, hc, wc]
-        dmin = tab.zone_to_place[cc * nz + hc] + tab.place_to_zone[cc * nz + wc] - direct[:, None]
-        dmin = np.maximum(dmin, 0.0)
+        leg1, leg2 = tab.zone_to_place[cc * nz + hc], tab.place_to_zone[cc * nz + wc]
+        if ccols is not None:
+            leg1 = np.take_along_axis(leg1, ccols[chain], axis=1)
+            leg2 = np.take_along_axis(leg2, ccols[chain], axis=1)
+        dmin = np.maximum(leg1 + leg2 - direct[:, None], 0.0)
         today = day_of[chain] == day
         t[chain] = np.where(today, dmin / 2.0, t[chain])
+    if ccols is not None:
+        ok &= ccols >= 0  # padding of the reach columns (a place listed from home and from work counts once)
     asc = _asc_kind(world, res)
     # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
     # handful of points of contact; without it the many far alternatives would crowd out giving up). Utilities
     # and noise are computed on those columns only: the noise of a (resident, place) is keyed on the place's
     # id, so the draws, and the choice, are those of the full matrix with the other columns at -inf.
-    kset = sv.consideration_set
-    if med.size > kset:
-        gcols = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [G, k]
+    if f.shape[1] > kset:
+        gsel = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [G, k]
     else:
-        gcols = np.broadcast_to(np.arange(med.size), (gz.size, med.size))
+        gsel = np.broadcast_to(np.arange(f.shape[1]), (gz.size, f.shape[1]))
+    if ccols is not None:
+        f, t, ok = (np.take_along_axis(a, gsel, axis=1) for a in (f, t, ok))
+        days_until = np.take_along_axis(days_until, gsel, axis=1)
+        gcols = np.maximum(np.take_along_axis(ccols, gsel, axis=1), 0)
+        gsel = np.broadcast_to(np.arange(gsel.shape[1]), gsel.shape)
+    else:
+        gcols = gsel
+    f = np.take_along_axis(f, gsel, axis=1)[kinv]
+    t = np.take_along_axis(t, gsel, axis=1)[kinv]
+    days_until = np.take_along_axis(days_until, gsel, axis=1)[kinv]
+    ok = np.take_along_axis(ok, gsel, axis=1)[kinv]
     cols = gcols[kinv]  # [R, k]
-    f = np.take_along_axis(f, gcols, axis=1)[kinv]
-    t = np.take_along_axis(t, gcols, axis=1)[kinv]
-    days_until = np.take_along_axis(days_until, gcols, axis=1)[kinv]
-    ok = np.take_along_axis(ok, gcols, axis=1)[kinv]
     u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv[:, None], cols] - 1) + asc[cols]
     u = np.where(ok, u, -np.inf)
     util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
