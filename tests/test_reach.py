@@ -8,29 +8,40 @@ import math
 import numpy as np
 from tests.conftest import synthetic_cfg
 
+from simulation.core.choice import nearest_columns
 from simulation.model import run
 from simulation.sim.services import PlanTables, reach_columns
 
 
-def _tables(to_place: np.ndarray) -> PlanTables:
-    return PlanTables(version=0, to_place=to_place, zone_to_place=to_place, place_to_zone=to_place)
+def _tables(to_place: np.ndarray, cover_any: np.ndarray) -> PlanTables:
+    return PlanTables(
+        version=0, to_place=to_place, zone_to_place=to_place, place_to_zone=to_place, cover_any=cover_any
+    )
 
 
-def test_nearest_lists_the_n_nearest_in_order_with_ties_by_column() -> None:
-    to_place = np.array([[5.0, 1.0, 3.0, 1.0, 9.0], [0.0, 4.0, 4.0, 2.0, 1.0]])
-    near = _tables(to_place).nearest(3)
-    np.testing.assert_array_equal(near, [[1, 3, 2], [0, 4, 3]])
-    np.testing.assert_array_equal(_tables(to_place).nearest(10), np.argsort(to_place, axis=1, kind="stable"))
+def test_nearest_columns_in_order_with_ties_by_index() -> None:
+    minutes = np.array([[5.0, 1.0, 3.0, 1.0, 9.0], [0.0, 4.0, 4.0, 2.0, 1.0]])
+    np.testing.assert_array_equal(nearest_columns(minutes, 3), [[1, 3, 2], [0, 4, 3]])
+    np.testing.assert_array_equal(nearest_columns(minutes, 10), np.argsort(minutes, axis=1, kind="stable"))
 
 
-def test_reach_columns_unites_home_and_work_lists_once() -> None:
+def test_nearest_lists_are_per_category() -> None:
+    to_place = np.array([[0.0, 1.0, 2.0, 3.0], [3.0, 2.0, 1.0, 0.0]])
+    cover_any = np.array([0b01, 0b10, 0b11, 0b01])  # category 0 at columns 0, 2, 3; category 1 at 1, 2
+    near = _tables(to_place, cover_any).nearest(2)
+    np.testing.assert_array_equal(near[0], [[0, 2], [3, 2]])
+    np.testing.assert_array_equal(near[1], [[1, 2], [2, 1]])
+    np.testing.assert_array_equal(_tables(to_place, cover_any).nearest(3)[1], [[1, 2, -1], [2, 1, -1]])
+
+
+def test_reach_columns_unite_pending_categories_home_and_work_once() -> None:
     to_place = np.array([[0.0, 1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0, 0.0]])
-    tab = _tables(to_place)
-    home_only = reach_columns(tab, np.array([0, 1]), np.array([-1, -1]), 2)
-    np.testing.assert_array_equal(home_only, [[0, 1], [4, 3]])
-    both = reach_columns(tab, np.array([0, 0]), np.array([1, -1]), 3)
-    assert both.shape == (2, 6)
-    for row, expected in zip(both, [{0, 1, 2, 3, 4}, {0, 1, 2}], strict=True):
+    cover_any = np.array([1, 1, 2, 1, 2])  # category 0: columns 0, 1, 3; category 1: columns 2, 4
+    tab = _tables(to_place, cover_any)
+    home_only = reach_columns(tab, np.array([0b01, 0b10]), np.array([0, 1]), np.array([-1, -1]), 2)
+    assert [set(r[r >= 0].tolist()) for r in home_only] == [{0, 1}, {4, 2}]
+    both = reach_columns(tab, np.array([0b11, 0b01]), np.array([0, 0]), np.array([1, -1]), 2)
+    for row, expected in zip(both, [{0, 1, 2, 3, 4}, {0, 1}], strict=True):
         kept = row[row >= 0]
         assert len(set(kept.tolist())) == kept.size  # no place twice
         assert set(kept.tolist()) == expected
@@ -43,7 +54,7 @@ def test_reach_path_agrees_with_the_full_search_within_sampling_error() -> None:
     base = {"weeks": 8, "population": {"sample_rate": 0.25}}
     full = run(synthetic_cfg(base)).summary
     reach = run(
-        synthetic_cfg({**base, "behaviour": {"service": {"full_search_places": 0, "reach_set": 32}}})
+        synthetic_cfg({**base, "behaviour": {"service": {"full_search_places": 0, "reach_set": 16}}})
     ).summary
     n = full["needs_human"] * 0.25  # simulated needs behind the rates
     p = full["unmet_need_rate"]
@@ -52,3 +63,20 @@ def test_reach_path_agrees_with_the_full_search_within_sampling_error() -> None:
     q = full["contacts"] / full["needs_human"]
     assert abs(reach["contacts"] / reach["needs_human"] - q) < 3 * math.sqrt(2 * q * (1 - q) / n)
     assert reach["needs_human"] == full["needs_human"]  # the needs stream does not depend on the search
+
+
+def test_makers_reach_path_is_the_full_choice_when_it_lists_every_workshop() -> None:
+    """A logit over the same workshops with noise keyed on each workshop's id: listing them nearest first changes
+    nothing; a list shorter than the workshops leaves out the far ones, so sessions travel fewer km."""
+    base = {"weeks": 6, "population": {"sample_rate": 0.25}}
+    full = run(synthetic_cfg(base)).summary
+    every = run(
+        synthetic_cfg({**base, "behaviour": {"maker": {"full_search_places": 0, "reach_set": 64}}})
+    ).summary
+    short = run(
+        synthetic_cfg({**base, "behaviour": {"maker": {"full_search_places": 0, "reach_set": 2}}})
+    ).summary
+    for kpi in ("maker_sessions", "person_km_workshop", "occupancy_rate_workshop", "unmet_need_rate"):
+        assert every[kpi] == full[kpi], kpi
+    assert short["person_km_workshop"] < full["person_km_workshop"]
+    assert short["unmet_need_rate"] == full["unmet_need_rate"]  # residents' visits do not depend on it

@@ -132,3 +132,16 @@ def popcount(x: np.ndarray) -> np.ndarray:
     """Number of set bits of non-negative integers (category bit masks)."""
     x = np.asarray(x, dtype=np.uint32)
     return np.bitwise_count(x).astype(np.int64)
+
+
+def nearest_columns(minutes: np.ndarray, n: int) -> np.ndarray:
+    """Per row, the indices of the ``n`` smallest values (all when fewer), smallest first, ties by index."""
+    k = min(n, minutes.shape[1])
+    if k == 0:
+        return np.zeros((minutes.shape[0], 0), dtype=np.int64)
+    if k < minutes.shape[1]:
+        part = np.argpartition(minutes, k - 1, axis=1)[:, :k]
+    else:
+        part = np.broadcast_to(np.arange(k), (minutes.shape[0], k))
+    order = np.lexsort((part, np.take_along_axis(minutes, part, axis=1)), axis=1)
+    return np.take_along_axis(part, order, axis=1)

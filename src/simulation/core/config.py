@@ -213,7 +213,7 @@ class ServiceBehaviour:
     asc_give_up: float = param(-1.5, "utility of giving up (non-recours)", "utils", "calibrated: a sizeable minority unmet when far")
     asc_kind: dict[str, float] = param({"provider_office": 0.5, "france_services": 0.3, "post_office": 0.0, "other": 0.0}, "constant by place origin", "utils", "assumption: a provider's own counter is preferred")
     consideration_set: int = param(5, "nearest places (by travel time) able to serve in time that a resident weighs", "count", "assumption", lo=1, integer=True)
-    reach_set: int = param(64, "on large territories, the nearest points of contact (from home; also from the work zone on a day away) among which the consideration set is sought", "count", "assumption: docs/ODD.md 7.2 (bounds the run time: linear in zones, not quadratic)", lo=1, integer=True)
+    reach_set: int = param(16, "on large territories, per pending category, the nearest points of contact covering it (from home; also from the work zone on a day away) among which the consideration set is sought", "count", "docs/ODD.md 7.2 (bounds the run time: linear in zones, not quadratic)", lo=1, integer=True)
     full_search_places: int = param(2000, "up to this many points of contact every one is searched for the consideration set (any single département); above it, only the reach_set nearest", "count", "docs/ODD.md 7.2", lo=0, integer=True)
     deadline_days: int = param(14, "a need must be met within this many days of arrival", "days", "docs/ODD.md 7.2", lo=1, hi=365, integer=True)
     contacts_per_counter_slot: int = param(6, "visits one counter serves in a half-day slot", "visits", "docs/ODD.md 7.2 (40 min over 4 h)", lo=1, integer=True)
@@ -230,6 +230,8 @@ class MakerBehaviour:
     community: float = param(0.3, "weight of ln(1 + members)", "utils", "assumption", lo=0)
     asc_outside: float = param(-1.0, "utility of no session", "utils", "assumption")
     member_sessions: int = param(3, "sessions in the last 4 weeks that make a maker a member of a place", "count", "assumption", lo=1, integer=True)
+    reach_set: int = param(32, "on large territories, the nearest workshops (by travel time from home) a maker weighs", "count", "docs/ODD.md 7.4 (bounds the run time: linear in makers, not makers x workshops)", lo=1, integer=True)
+    full_search_places: int = param(400, "up to this many workshops a maker weighs every one (any single département); above it, only the reach_set nearest", "count", "docs/ODD.md 7.4", lo=0, integer=True)
 
 
 @dataclass

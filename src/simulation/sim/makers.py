@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.core.choice import admit, choose, first_true
+from simulation.core.choice import admit, choose, first_true, nearest_columns
 from simulation.core.randomness import gumbel, uniform
 from simulation.sim.admission import slot_admission
 from simulation.sim.network import WORKSHOP
@@ -42,6 +42,8 @@ class Makers:
     new: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     buckets: dict[int, list[np.ndarray]] = field(default_factory=dict)
     sessions: list[np.ndarray] = field(default_factory=list)  # maker * P + place, this period
+    _near: np.ndarray | None = None  # per (car, zone) row, the nearest workshops (cached per network version)
+    _near_version: int = -1
 
     @classmethod
     def of(cls, world: World) -> Makers:
@@ -81,25 +83,45 @@ def _plan(world: World, makers: Makers, day: int, abs_slot: int, rec: Recorder) 
     ahead = (s0 + np.arange(21)) % 21
     first = first_true(net.slot_open[ws][:, ahead, WORKSHOP], axis=1)  # [W]
     z, c = makers.zone[who], makers.car[who]
-    t = world.zp.minutes[c[:, None], z[:, None], ws[None, :]]
     days = (abs_slot + first) // 3 - day
+    community = mb.community * np.log1p(makers.members[ws] / world.sample_rate)
+    if ws.size <= mb.full_search_places:  # every workshop is weighed ([makers x workshops])
+        cols = np.arange(ws.size)[None, :]
+        t = world.zp.minutes[c[:, None], z[:, None], ws[None, :]]
+        alts = np.concatenate([[world.keys.no_session], net.place_hash[ws]])
+    else:  # only the nearest reach_set (docs/ODD.md 7.4): linear in the makers
+        cols = _nearest_workshops(world, makers)[c * len(world.zones) + z]  # [n, R]
+        t = world.zp.minutes[c[:, None], z[:, None], ws[cols]]
+        alts = np.column_stack([np.full(who.size, world.keys.no_session), net.place_hash[ws[cols]]])
     u = (
         mb.b_time * t
         + mb.b_cost * world.cfg.policy.workshop_fee_eur
-        + mb.b_delay * days[None, :]
-        + mb.community * np.log1p(makers.members[ws] / world.sample_rate)[None, :]
+        + mb.b_delay * days[cols]
+        + community[cols]
     )
-    u = np.where((first >= 0)[None, :], u, -np.inf)
+    u = np.where(first[cols] >= 0, u, -np.inf)
     util = np.column_stack([np.full(who.size, mb.asc_outside), u])
-    alts = np.concatenate([[world.keys.no_session], net.place_hash[ws]])
     noise = gumbel(world.keys.workshop, abs_slot, world.pop.maker_person[who], alts)
     pick = choose(util, noise)
     go = pick > 0
-    m, col = who[go], pick[go] - 1
+    m = who[go]
+    col = cols[np.flatnonzero(go) if cols.shape[0] > 1 else 0, pick[go] - 1]
     makers.plan_place[m] = ws[col]
     makers.plan_slot[m] = abs_slot + first[col]
     for t_abs in np.unique(makers.plan_slot[m]):
         makers.buckets.setdefault(int(t_abs), []).append(m[makers.plan_slot[m] == t_abs])
+
+
+def _nearest_workshops(world: World, makers: Makers) -> np.ndarray:
+    """Per row ``car * Z + zone``, the ``reach_set`` nearest workshops (indices into ``workshop_places``, nearest
+    first, ties by index) [2Z, R]; cached until the network changes."""
+    net = world.network
+    if makers._near is None or makers._near_version != net.version:
+        minutes = world.zp.minutes[:, :, net.workshop_places]
+        two, nz, w = minutes.shape
+        makers._near = nearest_columns(minutes.reshape(two * nz, w), world.cfg.behaviour.maker.reach_set)
+        makers._near_version = net.version
+    return makers._near
 
 
 def workshop_slot(world: World, makers: Makers, day: int, s: int, abs_slot: int, rec: Recorder) -> np.ndarray:

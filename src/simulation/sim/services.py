@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.core.choice import admit, choose, first_true, popcount
+from simulation.core.choice import admit, choose, first_true, nearest_columns, popcount
 from simulation.core.randomness import gumbel, uniform
 from simulation.sim.admission import slot_admission
 from simulation.sim.network import MEDIATION
@@ -141,46 +141,50 @@ class PlanTables:
     to_place: np.ndarray
     zone_to_place: np.ndarray
     place_to_zone: np.ndarray
+    cover_any: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _nearest: dict[int, np.ndarray] = field(default_factory=dict)
 
     def nearest(self, n: int) -> np.ndarray:
-        """Per row (car, zone), the ``n`` nearest mediation places by one-way time (column indices, nearest
-        first, ties by column) [2Z, min(n, M)]."""
+        """Per category k and row (car, zone), the ``n`` nearest mediation places that cover k in some slot of
+        the week (column indices, nearest first, ties by column, -1 padded) [K, 2Z, n]."""
         if n not in self._nearest:
-            k = min(n, self.to_place.shape[1])
-            part = (
-                np.argpartition(self.to_place, k - 1, axis=1)[:, :k] if k < self.to_place.shape[1] else None
-            )
-            if part is None:
-                part = np.broadcast_to(np.arange(k), (self.to_place.shape[0], k))
-            vals = np.take_along_axis(self.to_place, part, axis=1)
-            order = np.lexsort((part, vals), axis=1)
-            self._nearest[n] = np.take_along_axis(part, order, axis=1)
+            n_cat = int(self.cover_any.max(initial=0)).bit_length()
+            out = np.full((n_cat, self.to_place.shape[0], n), -1, dtype=np.int64)
+            for k in range(n_cat):
+                cols = np.flatnonzero((self.cover_any >> k) & 1)
+                out[k, :, : min(n, cols.size)] = cols[nearest_columns(self.to_place[:, cols], n)]
+            self._nearest[n] = out
         return self._nearest[n]
 
 
-def reach_columns(tab: PlanTables, home_row: np.ndarray, work_row: np.ndarray, n: int) -> np.ndarray:
-    """The mediation places searched for each group on a large territory: the ``n`` nearest from home and, where
-    ``work_row`` >= 0 (a day away), the ``n`` nearest from the work zone; a place in both lists once (-1 pads).
+def reach_columns(
+    tab: PlanTables, bits: np.ndarray, home_row: np.ndarray, work_row: np.ndarray, n: int
+) -> np.ndarray:
+    """The mediation places searched for each group on a large territory: for each of its pending categories,
+    the ``n`` nearest places covering it from home and, where ``work_row`` >= 0 (a day away), from the work zone;
+    a place listed several times counts once (-1 pads).
 
     Args:
         tab: the planning tables.
+        bits: per group, its pending categories (bit mask).
         home_row, work_row: per group, the row ``car * Z + zone`` of home and of the work zone (-1: none).
         n: ``behaviour.service.reach_set``.
 
     Returns:
-        [G, n] column indices when no group works away, else [G, 2n], each row sorted, repeats set to -1.
+        [G, C] column indices, each row sorted, repeats and padding set to -1.
     """
-    near = tab.nearest(n)
-    cols = near[home_row]
-    if (work_row >= 0).any():
-        cols = np.concatenate(
-            [cols, np.where(work_row[:, None] >= 0, near[np.maximum(work_row, 0)], -1)], axis=1
-        )
-        cols = np.sort(cols, axis=1)
-        repeat = np.zeros(cols.shape, dtype=bool)
-        repeat[:, 1:] = cols[:, 1:] == cols[:, :-1]
-        cols[repeat] = -1
+    near = tab.nearest(n)  # [K, 2Z, n]
+    n_cat = near.shape[0]
+    pending = ((bits[:, None] >> np.arange(n_cat)) & 1).astype(bool)  # [G, K]
+    parts = [np.where(pending[:, :, None], near[:, home_row].transpose(1, 0, 2), -1)]
+    away = work_row >= 0
+    if away.any():
+        from_work = near[:, np.maximum(work_row, 0)].transpose(1, 0, 2)
+        parts.append(np.where(pending[:, :, None] & away[:, None, None], from_work, -1))
+    cols = np.sort(np.concatenate(parts, axis=1).reshape(bits.size, -1), axis=1)
+    repeat = np.zeros(cols.shape, dtype=bool)
+    repeat[:, 1:] = cols[:, 1:] == cols[:, :-1]
+    cols[repeat] = -1
     return cols
 
 
@@ -199,6 +203,7 @@ def plan_tables(world: World, res: Residents) -> PlanTables:
         to_place=world.zp.minutes[:, :, med].reshape(two * nz, med.size),
         zone_to_place=zm[:, :, pz].reshape(two * nz, med.size),
         place_to_zone=np.ascontiguousarray(zm[:, pz, :].transpose(0, 2, 1)).reshape(two * nz, med.size),
+        cover_any=np.bitwise_or.reduce(net.cover[med], axis=1) if med.size else np.zeros(0, np.int64),
     )
     res._tables = tab
     return tab
@@ -268,7 +273,9 @@ def plan(
         f = first[ginv]  # [G, M]
         t = tab.to_place[gc * nz + gz]
     else:
-        ccols = reach_columns(tab, gc * nz + gz, np.where(gwz >= 0, gc * nz + gwz, -1), sv.reach_set)
+        ccols = reach_columns(
+            tab, ubits[ginv], gc * nz + gz, np.where(gwz >= 0, gc * nz + gwz, -1), sv.reach_set
+        )
         f = first[ginv[:, None], ccols]  # [G, C]
         t = np.take_along_axis(tab.to_place[gc * nz + gz], ccols, axis=1)
     day_of = (abs_slot + f) // 3
