@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simulation.core.choice import admit, choose, log_positive_stable, nested_noise
+from simulation.core.choice import admit, log_positive_stable, nested_noise
 from simulation.core.randomness import gumbel, stable_hash, uniform
 from simulation.sim.admission import slot_admission
 from simulation.sim.network import WORK
@@ -187,15 +187,80 @@ def errand_zones(world: World) -> np.ndarray:
     return poles[np.argmin(world.zz.km[:, poles], axis=1)]
 
 
+@dataclass(frozen=True)
+class ThirdPlaceOptions:
+    """The third places available to each decider, as (decider, place) pairs: most of a worker's candidate
+    columns are unavailable (closed that day, too far, no time saved), so the pairs hold about half the cells of
+    the dense [deciders x K] matrix (the Rhône: 7 of 15 on average).
+
+    Attributes:
+        rows: the decider of each pair (index into ``who``), ascending; col: its column among the candidates
+            (ascending within a decider); place: the place row; utility: the pair's deterministic utility.
+    """
+
+    rows: np.ndarray
+    col: np.ndarray
+    place: np.ndarray
+    utility: np.ndarray
+
+
+def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int) -> ThirdPlaceOptions:
+    """The available third places of the workers ``who`` on the day of AM slot ``s``, with their utilities.
+
+    Utility ``asc_third + third_taste_sd x taste + b_time t + b_cost (2 trip_eur + price) + community
+    ln(1 + regulars) + habit [last place]`` (one-way time, round-trip money, the day pass: 0 with a subscription
+    there or when the employer pays). Available: its desks run that day, it is within ``max_minutes`` and it saves
+    at least ``min_saving_minutes`` of one-way time against the office (docs/ODD.md 7.1).
+    """
+    wb, pol, net = world.cfg.behaviour.work, world.cfg.policy, world.network
+    tab = candidate_tables(world, workers)
+    # per (car, zone) row: the candidates whose desks run that day (a small [2Z, K] array)
+    open_g = (tab.cand >= 0) & (net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK])
+    g = workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]
+    rows, col = np.nonzero(open_g[g])
+    gr = g[rows]
+    t = tab.minutes[gr, col]
+    if wb.min_saving_minutes is not None:
+        keep = t <= workers.commute_min[who][rows] - wb.min_saving_minutes
+        rows, col, gr, t = rows[keep], col[keep], gr[keep], t[keep]
+    place = tab.cand[gr, col]
+    w = who[rows]
+    if pol.employer_pays_third_place:
+        price: np.ndarray | float = 0.0
+    else:
+        price = np.where(workers.subscribed[w] == place, 0.0, net.price_day[place])
+    # the terms in the order of the docstring's sum (the same floating-point numbers whatever the layout)
+    u = wb.b_time * t
+    u += (wb.asc_third + wb.third_taste_sd * world.pop.third_taste[who])[rows]
+    money = tab.eur[gr, col]
+    money *= 2
+    money += price
+    money *= wb.b_cost
+    u += money
+    u += wb.community * np.log1p(workers.regulars[place] / world.sample_rate)
+    u += wb.habit * (workers.last_place[w] == place)
+    return ThirdPlaceOptions(rows=rows, col=col, place=place, utility=u)
+
+
+def office_home_utilities(
+    world: World, workers: Workers, who: np.ndarray, home_ok: np.ndarray | None = None
+) -> np.ndarray:
+    """Utilities of the office and home [n, 2] for the workers ``who``: the office's generalised cost of the
+    commute; home's constant, -inf where ``home_ok`` is False (no allowance left)."""
+    wb = world.cfg.behaviour.work
+    out = np.empty((who.shape[0], 2))
+    out[:, 0] = (
+        wb.asc_office + wb.b_time * workers.commute_min[who] + wb.b_cost * 2 * workers.commute_eur[who]
+    )
+    out[:, 1] = wb.asc_home if home_ok is None else np.where(home_ok, wb.asc_home, -np.inf)
+    return out
+
+
 def utilities(
     world: World, workers: Workers, who: np.ndarray, s: int, home_ok: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Deterministic utilities of office, home and considered third places for the workers ``who`` (day of slot s).
-
-    Every alternative with a trip has the generalised cost ``b_time t + b_cost (2 trip_eur + price)`` (one-way
-    time, round-trip money, the day pass at a third place: 0 with a subscription there or when the employer
-    pays). A third place is available when its desks run that day, it is within ``max_minutes`` and it saves at
-    least ``min_saving_minutes`` of one-way time against the office (docs/ODD.md 7.1).
+    """Deterministic utilities of office, home and considered third places for the workers ``who`` (day of slot s),
+    as a dense matrix (:func:`office_home_utilities` and :func:`third_place_options` laid out by column).
 
     Args:
         world, workers: the run.
@@ -206,43 +271,12 @@ def utilities(
     Returns:
         (utilities [n, 2 + K] with -inf where unavailable, place rows [n, K] of the third-place columns).
     """
-    wb, pol, net = world.cfg.behaviour.work, world.cfg.policy, world.network
     tab = candidate_tables(world, workers)
-    # per (car, zone) row: which candidates run desks that day, and their community term (small [2Z, K] arrays)
-    open_g = (tab.cand >= 0) & (net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK])
-    community_g = wb.community * np.log1p(workers.regulars[tab.place] / world.sample_rate)
-    g = workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]
-    cand, t = tab.cand[g], tab.minutes[g]  # [n, K]
-    # The sum below is u = asc + sd taste + b_time t + b_cost (2 eur + price) + community + habit [last place],
-    # built in place term by term in that order (the same floating-point numbers as the plain expression, with
-    # fewer [n, K] temporaries). A padded column (cand -1) is masked by `ok` whatever its value.
-    if pol.employer_pays_third_place:
-        price: np.ndarray | float = 0.0
-    else:
-        price = tab.price_day[g]
-        sub = np.flatnonzero(workers.subscribed[who] >= 0)  # a subscription there: no day pass
-        if sub.size:
-            price[sub] = np.where(workers.subscribed[who[sub]][:, None] == cand[sub], 0.0, price[sub])
-    u_third = wb.b_time * t
-    u_third += (wb.asc_third + wb.third_taste_sd * world.pop.third_taste[who])[:, None]
-    money = tab.eur[g]
-    money *= 2
-    money += price
-    money *= wb.b_cost
-    u_third += money
-    u_third += community_g[g]
-    hab = np.flatnonzero(workers.last_place[who] >= 0)
-    if hab.size:
-        u_third[hab] += wb.habit * (workers.last_place[who[hab]][:, None] == cand[hab])
-    ok = open_g[g]
-    if wb.min_saving_minutes is not None:
-        ok &= t <= workers.commute_min[who][:, None] - wb.min_saving_minutes
-    u_third[~ok] = -np.inf
-    u_office = wb.asc_office + wb.b_time * workers.commute_min[who] + wb.b_cost * 2 * workers.commute_eur[who]
-    util = np.empty((who.shape[0], 2 + u_third.shape[1]))  # one allocation, not column_stack's copies
-    util[:, 0] = u_office
-    util[:, 1] = wb.asc_home if home_ok is None else np.where(home_ok, wb.asc_home, -np.inf)
-    util[:, 2:] = u_third
+    cand = tab.cand[workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]]
+    util = np.full((who.shape[0], 2 + cand.shape[1]), -np.inf)
+    util[:, :2] = office_home_utilities(world, workers, who, home_ok)
+    opts = third_place_options(world, workers, who, s)
+    util[opts.rows, 2 + opts.col] = opts.utility
     return util, cand
 
 
@@ -266,32 +300,52 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
     workers.today_place = np.full(workers.zone.shape[0], OFFICE, dtype=np.int64)
     if deciders.size:
         home_ok = None if counts else left[deciders]
-        util, cand = utilities(world, workers, deciders, s, home_ok)
+        # the logit draw over office, home and the available third places, computed on the (decider, place)
+        # pairs only: the noise of each pair is keyed on (day, worker, place id), so it is the draw of the dense
+        # matrix, and the pick is that of choose() over it (office first, then home, then candidates in order)
         keys, net = world.keys, world.network
-        alts = np.column_stack(
-            [
-                np.full(deciders.size, keys.office),
-                np.full(deciders.size, keys.home),
-                net.place_hash[np.where(cand >= 0, cand, 0)],
-            ]
-        )
-        noise = gumbel(keys.work, day, deciders, alts)
+        u_oh = office_home_utilities(world, workers, deciders, home_ok)
+        opts = third_place_options(world, workers, deciders, s)
+        noise_oh = gumbel(keys.work, day, deciders, np.array([keys.office, keys.home], dtype=np.uint64))
+        noise_p = gumbel(keys.work, day, deciders[opts.rows], net.place_hash[opts.place][:, None])[:, 0]
         if wb.mu < 1.0:
             u = uniform(keys.work, day, deciders, np.array([NEST_ANGLE, NEST_EXP], dtype=np.uint64))
             log_s = log_positive_stable(u[:, 0], u[:, 1], wb.mu)
-            noise = nested_noise(noise, log_s, in_nest(wb.nesting, cand.shape[1]), wb.mu)
-        pick = choose(util, noise)
-        where = np.where(
-            pick == 0,
-            OFFICE,
-            np.where(pick == 1, HOME, cand[np.arange(deciders.size), np.maximum(pick - 2, 0)]),
-        )
+            noise_oh = nested_noise(noise_oh, log_s, in_nest(wb.nesting, 0), wb.mu)
+            noise_p = nested_noise(noise_p[:, None], log_s[opts.rows], np.ones(1, bool), wb.mu)[:, 0]
+        where = pick_sparse(u_oh, noise_oh, opts.rows, opts.utility + noise_p, opts.place)
         workers.today_place[deciders] = where
     workers.third = np.flatnonzero(workers.today_place >= 0)
     workers.admitted = None
     if rec.counting:
         rec.tot.teleworkable_days += int(world.pop.teleworkable.sum())
         rec.tot.teleworker_days += int(workers.can_telework.sum())
+
+
+def pick_sparse(
+    u_oh: np.ndarray, noise_oh: np.ndarray, rows: np.ndarray, total_p: np.ndarray, place: np.ndarray
+) -> np.ndarray:
+    """Each decider's pick (OFFICE, HOME or a place row): the highest utility + noise, ties to the first column.
+
+    Args:
+        u_oh, noise_oh: [n, 2] utilities and noise of office and home.
+        rows: the decider of each third-place pair, ascending (columns ascending within a decider).
+        total_p: each pair's utility + noise.
+        place: each pair's place row.
+    """
+    n = u_oh.shape[0]
+    total_oh = np.where(np.isfinite(u_oh), u_oh + noise_oh, -np.inf)
+    best = np.full(n, -np.inf)
+    best_place = np.full(n, -1, dtype=np.int64)
+    if rows.size:
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        best[rows[starts]] = np.maximum.reduceat(total_p, starts)
+        top = np.flatnonzero(total_p == best[rows])
+        first = top[np.r_[True, rows[top[1:]] != rows[top[:-1]]]]  # the first column reaching the best
+        best_place[rows[first]] = place[first]
+    office = (total_oh[:, 0] >= total_oh[:, 1]) & (total_oh[:, 0] >= best)
+    home = ~office & (total_oh[:, 1] >= best)
+    return np.where(office, OFFICE, np.where(home, HOME, best_place))
 
 
 def away_zones(world: World, workers: Workers, weekday: bool) -> np.ndarray:
