@@ -8,8 +8,10 @@ Submitit tests run the SLURM launcher's code path with Submitit's local executor
 (``--run-submitit`` or ``LIEUX_RUN_SUBMITIT=1``); ``--run-cluster`` or ``LIEUX_RUN_CLUSTER=1`` runs both. Each
 cluster launcher also runs a two-job experiment (France Services 2020 and 2024 in the Territoire de Belfort, one
 seed, 1 + 2 weeks at rate 0.05) whose outputs must equal, number for number, those of the same experiment run by
-the joblib launcher: the seeds, not the launcher, decide the draws. The SLURM config itself is only composed
-(there is no SLURM here).
+the joblib launcher: the seeds, not the launcher, decide the draws. There is no SLURM here: the SLURM launcher
+(``hydra/launcher=slurm``, Submitit's SlurmExecutor) runs the same experiment against stand-ins for ``sbatch``,
+``srun`` and ``sacct`` (tests/fake_slurm.py), which checks the job array it submits and the results it reads
+back, not the scheduler nor the compute nodes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -30,6 +33,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 APP = """
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -268,4 +272,47 @@ def test_an_experiment_through_ray_local_equals_the_joblib_run(joblib_results: P
     folder = run_experiment(
         tmp_path / "results", "hydra/launcher=ray_local", "hydra.launcher.ray.init.num_cpus=2"
     )
+    assert_same_results(joblib_results, folder)
+
+
+@pytest.mark.submitit
+def test_an_experiment_through_slurm_with_stand_in_commands_equals_the_joblib_run(
+    joblib_results: Path, tmp_path: Path
+) -> None:
+    """hydra/launcher=slurm end to end, with tests/fake_slurm.py's sbatch, srun and sacct first on PATH."""
+    _needs_submitit()
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        import fake_slurm
+    finally:
+        sys.path.pop(0)
+    bin_dir = fake_slurm.install(tmp_path / "slurm")
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    folder = tmp_path / "results"
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"} | {"PATH": path}
+    proc = subprocess.run(
+        [sys.executable, "-m", "simulation.cli", *EXPERIMENT, f"output.dir={folder}"]
+        + ["hydra/launcher=slurm", "hydra.launcher.partition=cpu"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    # one job array of two tasks, with slurm.yaml's resources
+    scripts = list(bin_dir.glob("*.sbatch"))
+    assert len(scripts) == 1
+    flags = set(re.findall(r"^#SBATCH (\S+)", scripts[0].read_text(), re.M))
+    expected = {
+        "--array=0-1%2",
+        "--partition=cpu",
+        "--cpus-per-task=1",
+        "--mem=4GB",
+        "--time=30",
+        "--nodes=1",
+    }
+    assert expected <= flags, flags
+    assert sorted(p.read_text() for p in bin_dir.glob("*.state")) == ["COMPLETED", "COMPLETED"]
+    assert len(list((folder / ".submitit").glob("*_*/*_result.pkl"))) == 2
     assert_same_results(joblib_results, folder)
