@@ -172,19 +172,20 @@ def test_slurm_local_config_composes_with_the_slurm_settings(app) -> None:
     assert records == []
 
 
-def _needs_submitit() -> None:
-    if not has_module("submitit") or not has_module("hydra_plugins.hydra_submitit_launcher"):
-        pytest.skip("submitit or hydra-submitit-launcher is not installed: pip install -e '.[cluster]'")
-
-
-def _needs_ray() -> None:
-    if not has_module("ray") or not has_module("hydra_plugins.hydra_ray_launcher"):
-        pytest.skip("ray or hydra-ray-launcher is not installed: pip install -e '.[cluster]'")
+# skip marks rather than skips in the body: a skipped test then never sets up the joblib reference run
+needs_submitit = pytest.mark.skipif(
+    not has_module("submitit") or not has_module("hydra_plugins.hydra_submitit_launcher"),
+    reason="submitit or hydra-submitit-launcher is not installed: pip install -e '.[cluster]'",
+)
+needs_ray = pytest.mark.skipif(
+    not has_module("ray") or not has_module("hydra_plugins.hydra_ray_launcher"),
+    reason="ray or hydra-ray-launcher is not installed: pip install -e '.[cluster]'",
+)
 
 
 @pytest.mark.submitit
+@needs_submitit
 def test_slurm_local_runs_two_jobs_through_submitit(app, tmp_path: Path) -> None:
-    _needs_submitit()
     proc, main_pid, records = app("-m", "x=1,2", "hydra/launcher=slurm_local", timeout=300)
     check_two_jobs(proc, records, "LocalLauncher")
     assert main_pid not in {r["pid"] for r in records}  # submitit's job processes
@@ -257,18 +258,18 @@ def joblib_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.submitit
+@needs_submitit
 def test_an_experiment_through_slurm_local_equals_the_joblib_run(
     joblib_results: Path, tmp_path: Path
 ) -> None:
-    _needs_submitit()
     folder = run_experiment(tmp_path / "results", "hydra/launcher=slurm_local")
     assert len(list((folder / ".submitit").glob("*/*_result.pkl"))) == 2  # two submitit jobs
     assert_same_results(joblib_results, folder)
 
 
 @pytest.mark.ray
+@needs_ray
 def test_an_experiment_through_ray_local_equals_the_joblib_run(joblib_results: Path, tmp_path: Path) -> None:
-    _needs_ray()
     folder = run_experiment(
         tmp_path / "results", "hydra/launcher=ray_local", "hydra.launcher.ray.init.num_cpus=2"
     )
@@ -276,11 +277,11 @@ def test_an_experiment_through_ray_local_equals_the_joblib_run(joblib_results: P
 
 
 @pytest.mark.submitit
+@needs_submitit
 def test_an_experiment_through_slurm_with_stand_in_commands_equals_the_joblib_run(
     joblib_results: Path, tmp_path: Path
 ) -> None:
     """hydra/launcher=slurm end to end, with tests/fake_slurm.py's sbatch, srun and sacct first on PATH."""
-    _needs_submitit()
     sys.path.insert(0, str(Path(__file__).parent))
     try:
         import fake_slurm
