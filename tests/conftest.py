@@ -1,10 +1,10 @@
 """Shared fixtures of the model tests: tiny territories written as CSV files, and small configurations.
 
 Opt-in tests (tests/test_launchers.py; they need ``pip install -e '.[cluster]'``): those marked ``ray`` start a
-local Ray cluster, those marked ``submitit`` run jobs through Submitit's local executor (the SLURM launcher's code
-path). They are skipped unless opted in: ``pytest --run-ray`` or ``LIEUX_RUN_RAY=1`` for ``ray``,
-``pytest --run-submitit`` or ``LIEUX_RUN_SUBMITIT=1`` for ``submitit``, ``pytest --run-cluster`` or
-``LIEUX_RUN_CLUSTER=1`` for both.
+local Ray cluster, those marked ``submitit`` run jobs through Submitit (the SLURM launcher's code path: its local
+executor, or its SLURM executor against the stand-in commands of tests/fake_slurm.py). They are skipped unless
+opted in: ``pytest --run-ray`` or ``LIEUX_RUN_RAY=1`` for ``ray``, ``pytest --run-submitit`` or
+``LIEUX_RUN_SUBMITIT=1`` for ``submitit``, ``pytest --run-cluster`` or ``LIEUX_RUN_CLUSTER=1`` for both.
 """
 
 from __future__ import annotations
@@ -32,7 +32,11 @@ RUN_CLUSTER_ENV = "LIEUX_RUN_CLUSTER"
 # opt-in marker -> (command-line option, environment variable, what its tests do)
 OPT_IN = {
     "ray": ("--run-ray", RUN_RAY_ENV, "starts a local Ray cluster"),
-    "submitit": ("--run-submitit", "LIEUX_RUN_SUBMITIT", "runs jobs through Submitit's local executor"),
+    "submitit": (
+        "--run-submitit",
+        "LIEUX_RUN_SUBMITIT",
+        "runs jobs through Submitit (its local executor, or SLURM's with stand-in commands)",
+    ),
 }
 
 
