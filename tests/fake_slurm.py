@@ -47,7 +47,7 @@ def install(folder: Path) -> Path:
         path = folder / name
         path.write_text(
             "#!/bin/sh\n"
-            f': "${{FAKE_SLURM_STATE:={shlex.quote(str(folder.resolve()))}}}"\n'
+            f': "${{FAKE_SLURM_STATE:={folder.resolve()}}}"\n'  # the default state: this folder
             "export FAKE_SLURM_STATE\n"
             f'exec {python} {me} --as {name} "$@"\n',
             encoding="utf-8",
