@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean data data-check app validate
+.PHONY: run test test-cluster lint bench clean data data-check app validate
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (found " + sys.version.split()[0] + "); see .python-version")'
@@ -30,6 +30,17 @@ app: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# make test-cluster: the opt-in launcher tests (Ray, Submitit/SLURM; about 2-3 minutes) after installing the cluster
+# extra into the environment (it moves joblib back to 1.5.3: hydra-ray-launcher requires cloudpickle<3)
+CLUSTER_STAMP := $(VENV)/.cluster-installed
+
+$(CLUSTER_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e ".[test,app,cluster]"
+	touch $(CLUSTER_STAMP)
+
+test-cluster: $(CLUSTER_STAMP)
+	$(BIN)/python -m pytest -q tests/test_launchers.py --run-cluster
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts benchmarks

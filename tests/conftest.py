@@ -1,7 +1,10 @@
 """Shared fixtures of the model tests: tiny territories written as CSV files, and small configurations.
 
-Opt-in tests: those marked ``ray`` start a local Ray cluster (tests/test_launchers.py, about 15 s, needs
-``pip install -e '.[cluster]'``); they are skipped unless ``pytest --run-ray`` or ``LIEUX_RUN_RAY=1`` is given.
+Opt-in tests (tests/test_launchers.py; they need ``pip install -e '.[cluster]'``): those marked ``ray`` start a
+local Ray cluster, those marked ``submitit`` run jobs through Submitit (the SLURM launcher's code path: its local
+executor, or its SLURM executor against the stand-in commands of tests/fake_slurm.py). They are skipped unless
+opted in: ``pytest --run-ray`` or ``LIEUX_RUN_RAY=1`` for ``ray``, ``pytest --run-submitit`` or
+``LIEUX_RUN_SUBMITIT=1`` for ``submitit``, ``pytest --run-cluster`` or ``LIEUX_RUN_CLUSTER=1`` for both.
 """
 
 from __future__ import annotations
@@ -25,31 +28,55 @@ from simulation.territory import (
 )
 
 RUN_RAY_ENV = "LIEUX_RUN_RAY"
+RUN_CLUSTER_ENV = "LIEUX_RUN_CLUSTER"
+# opt-in marker -> (command-line option, environment variable, what its tests do)
+OPT_IN = {
+    "ray": ("--run-ray", RUN_RAY_ENV, "starts a local Ray cluster"),
+    "submitit": (
+        "--run-submitit",
+        "LIEUX_RUN_SUBMITIT",
+        "runs jobs through Submitit (its local executor, or SLURM's with stand-in commands)",
+    ),
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    for marker, (option, env, what) in OPT_IN.items():
+        parser.addoption(
+            option,
+            action="store_true",
+            default=False,
+            help=f"run the tests marked '{marker}' (each {what}); or set {env}=1",
+        )
     parser.addoption(
-        "--run-ray",
+        "--run-cluster",
         action="store_true",
         default=False,
-        help=f"run the tests marked 'ray' (they start a local Ray cluster); or set {RUN_RAY_ENV}=1",
+        help=f"run every opt-in launcher test ({', '.join(OPT_IN)}); or set {RUN_CLUSTER_ENV}=1",
     )
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        f"ray: starts a local Ray cluster (opt-in: pytest --run-ray, or {RUN_RAY_ENV}=1)",
-    )
+    for marker, (option, env, what) in OPT_IN.items():
+        config.addinivalue_line(
+            "markers",
+            f"{marker}: {what} (opt-in: pytest {option} or --run-cluster, or {env}=1 or {RUN_CLUSTER_ENV}=1)",
+        )
+
+
+def _env_set(name: str) -> bool:
+    return os.environ.get(name, "") not in ("", "0")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-ray") or os.environ.get(RUN_RAY_ENV, "") not in ("", "0"):
-        return
-    skip = pytest.mark.skip(reason=f"starts a local Ray cluster: opt in with --run-ray or {RUN_RAY_ENV}=1")
-    for item in items:
-        if item.get_closest_marker("ray") is not None:
-            item.add_marker(skip)
+    every = config.getoption("--run-cluster") or _env_set(RUN_CLUSTER_ENV)
+    for marker, (option, env, what) in OPT_IN.items():
+        if every or config.getoption(option) or _env_set(env):
+            continue
+        skip = pytest.mark.skip(reason=f"{what}: opt in with {option} or {env}=1 (both: --run-cluster)")
+        for item in items:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(skip)
 
 
 # the columns of zones.csv and places.csv, in the order the readers list them
