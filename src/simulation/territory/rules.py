@@ -3,7 +3,8 @@
 Used by the synthetic territory and the Nièvre build. All thresholds are in adults (the ``population``
 column) and are the fields of :class:`PlaceRules`:
 
-1. *Centre*: the most populous zone of kind ``centre`` (if there is none, the most populous zone).
+1. *Centre*: the most populous zone of kind ``centre`` (if there is none, the most populous zone); the
+   arrondissements of Paris, Lyon and Marseille count together as their city (:func:`centre_index`).
 2. *Provider offices*: in the centre, one office per provider except the postal one (``la_poste``), 2-3
    counters, ``Mon-Fri AM PM``, public, the provider present in every mediation slot. Urban zones with at
    least ``secondary_office_adults`` (4,000) adults and at least ``secondary_office_min_km`` (15 km) from
@@ -86,12 +87,54 @@ class PlaceRules:
     )
 
 
+# The municipal arrondissements of Paris, Lyon and Marseille (INSEE codes, first..last) and their city's code:
+# each is a zone of its own, but the city, not one arrondissement, is the main town of its area.
+CITY_ARRONDISSEMENTS: dict[str, tuple[int, int]] = {
+    "75056": (75101, 75120),  # Paris
+    "69123": (69381, 69389),  # Lyon
+    "13055": (13201, 13216),  # Marseille
+}
+
+
+def city_of(zone_ids: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+    """The city code of each zone id that is an arrondissement of Paris, Lyon or Marseille, else the id itself.
+
+    Args:
+        zone_ids: zone ids (INSEE codes for French territories; any text elsewhere).
+
+    Returns:
+        An array of texts: ``"69123"`` for ``"69381"``..``"69389"``, ``"75056"`` for ``"75101"``..``"75120"``,
+        ``"13055"`` for ``"13201"``..``"13216"``; every other id unchanged.
+    """
+    ids = np.asarray([str(z) for z in zone_ids], dtype=object)
+    out = ids.copy()
+    num = np.array([int(z) if z.isdigit() and len(z) == 5 else -1 for z in ids], dtype=np.int64)
+    for city, (lo, hi) in CITY_ARRONDISSEMENTS.items():
+        out[(num >= lo) & (num <= hi)] = city
+    return out.astype(str)
+
+
 def centre_index(zones: pd.DataFrame) -> int:
-    """Row of the centre: the most populous ``centre`` zone, else the most populous zone."""
-    pop = zones["population"].to_numpy()
+    """Row of the centre: the most populous ``centre`` zone, else the most populous zone; a city's arrondissements
+    count together.
+
+    Zones are grouped by :func:`city_of` (the arrondissements of Paris, Lyon or Marseille form their city, every
+    other zone is a group of its own); the centre is the most populous zone of the group with the most adults in
+    its candidate zones (those of kind ``centre``, or every zone when there is none). In the Rhône, Lyon
+    (9 arrondissements, 428,000 adults) beats Villeurbanne (123,000), so the centre is Lyon 3e, its most populous
+    arrondissement, not Villeurbanne, which is larger than any single arrondissement. Without arrondissements
+    every group is one zone and the rule is the plain one (Nevers). Ties keep the first row: deterministic.
+    """
+    pop = zones["population"].to_numpy(dtype=float)
     centre = (zones["kind"] == "centre").to_numpy()
     cand = np.flatnonzero(centre) if centre.any() else np.arange(len(zones))
-    return int(cand[np.argmax(pop[cand])])  # argmax keeps the first on ties: deterministic
+    if not len(cand):
+        raise ValueError("centre_index: no zones")
+    group = city_of(zones["zone_id"].to_numpy()[cand])
+    _, inverse = np.unique(group, return_inverse=True)
+    group_pop = np.bincount(inverse, weights=pop[cand])[inverse]
+    best = cand[group_pop == group_pop.max()]
+    return int(best[np.argmax(pop[best])])  # argmax keeps the first on ties: deterministic
 
 
 def place_record(

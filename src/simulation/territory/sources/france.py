@@ -45,7 +45,8 @@ Places (:func:`france_places`)
 Per departement of the selection (provider organisations are departmental: each CAF, CPAM... has its main
 office in its departement's main town), :func:`simulation.territory.generate_places` places provider offices,
 town halls, libraries, schools, coworking spaces, a fab lab and community centres by its documented rules,
-with the departement's most populous ``centre`` zone as centre, the real France Services of the year and
+with the departement's main centre (:func:`simulation.territory.rules.centre_index`: the most populous
+``centre`` zone, a city's arrondissements counting together) as centre, the real France Services of the year and
 ``PlaceRules.post_offices = False``; the random draws (counters within ranges, floor areas) use
 ``numpy.random.default_rng(<departement number>)`` (58 for the Nièvre, 201/202 for 2A/2B), so that a
 departement's places do not depend on the rest of the selection. Then (:class:`FranceRules`):
@@ -108,7 +109,7 @@ from simulation import resources
 from simulation.core.config import TerritoryConfig, _default_providers
 from simulation.core.errors import ConfigError, InputFileError
 from simulation.core.timetable import DAYS, PARTS, parse_fs_hours, parse_timetable, week_from_days
-from simulation.territory.rules import PlaceRules, generate_places, place_record
+from simulation.territory.rules import PlaceRules, centre_index, generate_places, place_record
 from simulation.territory.sources import register
 from simulation.territory.tables import NETWORK_ID, POSTAL_PROVIDER, Territory, places_frame, zones_frame
 
@@ -634,7 +635,7 @@ def _dep_extras(
     pr = rules.places
     add = _Adder(pr, rng)
     places = base.copy()
-    centre_id = str(zg.iloc[_main_centre(zg)]["zone_id"])
+    centre_id = str(zg.iloc[centre_index(zg)]["zone_id"])
     count = places.groupby(["zone_id", "origin"]).size().to_dict()
     office_of = set(zip(places["zone_id"], places["place_id"], strict=True))
     for z in zg.itertuples(index=False):
@@ -718,14 +719,6 @@ def _dep_extras(
             places.at[r, "permanences"] = {**places.at[r, "permanences"], POSTAL_PROVIDER: med}
             places.at[r, "name"] = f"Town hall and La Poste agency, {name_of[zid]}"
     return places_frame(places.to_dict("records"))
-
-
-def _main_centre(zones: pd.DataFrame) -> int:
-    """generate_places' centre: the most populous centre zone, else the most populous zone."""
-    pop = zones["population"].to_numpy()
-    centre = (zones["kind"] == "centre").to_numpy()
-    cand = np.flatnonzero(centre) if centre.any() else np.arange(len(zones))
-    return int(cand[np.argmax(pop[cand])])
 
 
 # --------------------------------------------------------------------------------------------------
