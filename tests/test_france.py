@@ -21,6 +21,7 @@ from simulation.territory.sources.france import (
     FS_DAY_COLUMNS,
     KindRules,
     equirectangular,
+    fs_places,
     fs_sites,
     lambert93,
     load_france,
@@ -211,6 +212,22 @@ def test_main_centre_groups_a_citys_arrondissements() -> None:
     # a selection without arrondissements keeps the plain rule; Villeurbanne alone is its own centre
     v = load_france(communes=[69266, 69256]).zones.reset_index(drop=True)
     assert str(v["zone_id"].iloc[centre_index(v)]) == "69266"
+
+
+def test_france_services_counters_by_zone_kind(nievre: object) -> None:
+    # territory.fs_counters (Senate r21-778: 2.2 agents in a rural site, 4.5 in a priority urban district):
+    # 4 counters in a centre zone, 2 elsewhere; the Nièvre's 2020 sites are all outside Nevers: 2 each
+    fs = nievre.places[nievre.places["origin"] == "france_services"]
+    assert len(fs) == 19 and (fs["counters"] == 2).all()
+    lyon = load_france(communes=["69123"])
+    fs = lyon.places[lyon.places["origin"] == "france_services"]
+    assert len(fs) and (fs["counters"] == 4).all()
+    custom = {"centre": 5, "urban": 3, "periurban": 2, "rural": 1}
+    fs = load_france(communes=["69123"], fs_counters=custom).places.query("origin == 'france_services'")
+    assert (fs["counters"] == 5).all()
+    added, _ = fs_places(2024, nievre.zones, fs_counters=custom)
+    kind = nievre.zones.set_index("zone_id")["kind"]
+    assert list(added["counters"]) == [custom[kind[z]] for z in added["zone_id"]]
 
 
 def test_city_of_maps_arrondissements_to_their_city() -> None:

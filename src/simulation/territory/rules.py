@@ -26,7 +26,8 @@ column) and are the fields of :class:`PlaceRules`:
 9. *Community centre*: one in the centre and in each urban zone; association, 8 workshop seats,
    ``Tue Thu EV; Sat PM``.
 10. *France Services*: the given real sites (``fs_sites``) with their own hours, or, when none are given (the
-    synthetic territory), one in each urban zone that is not the centre, ``Mon-Fri AM PM``. 2 counters,
+    synthetic territory), one in each urban zone that is not the centre, ``Mon-Fri AM PM``.
+    ``fs_counters[zone kind]`` counters (4 in a centre zone, 2 elsewhere: ``territory.fs_counters``),
     about 100 m2, public, ``providers = france_services`` (the network of generalist mediators), label
     ``france_services``.
 
@@ -69,7 +70,11 @@ class PlaceRules:
     coworking_desks: int = 12
     fab_lab_seats: int = 12
     community_centre_seats: int = 8
-    fs_counters: int = 2
+    # counters of a France Services site by its zone's kind (territory.fs_counters; Senate r21-778: 2.2 agents in
+    # a rural site, 2.5 peri-urban, 4.5 in a priority urban district)
+    fs_counters: dict[str, int] = field(
+        default_factory=lambda: {"centre": 4, "urban": 2, "periurban": 2, "rural": 2}
+    )
     m2_per_counter: float = 15.0  # added to a provider office per counter, m2
     area_m2: dict[str, dict[str, float]] = field(
         default_factory=lambda: {
@@ -323,5 +328,5 @@ def generate_places(
                 f"France Services site {site_id} ({name}) is in zone {zid!r}, which is not a zone"
             )
         add(f"fs_{site_id}", by_id.loc[zid], name, "france_services", "public", format_timetable(opening),
-            counters=rules.fs_counters, network=True, label=NETWORK_ID)  # fmt: skip
+            counters=int(rules.fs_counters[by_id.loc[zid].kind]), network=True, label=NETWORK_ID)  # fmt: skip
     return places_frame(records)
