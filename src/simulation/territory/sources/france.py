@@ -492,10 +492,10 @@ def fs_places(
 ) -> tuple[pd.DataFrame, list[str]]:
     """The France Services of ``year`` in the zones (INSEE codes) as places, and the notes of :func:`fs_sites`.
 
-    The places are those of rule 8 (ids ``fs_<site id>``, public, ``PlaceRules.fs_counters`` of their zone's kind
-    counters (``fs_counters`` if given: ``territory.fs_counters``), the
-    partner network's mediators, label ``france_services`` except branches), with the rule's mean floor area of
-    their zone's kind (no random draw: a scenario adding them leaves every other draw of the run unchanged).
+    The places are those of rule 8 (ids ``fs_<site id>``, public, the counters that ``PlaceRules.fs_counters``
+    gives their zone's kind (``fs_counters`` if given: ``territory.fs_counters``), the partner network's
+    mediators, label ``france_services`` except branches), with the rule's mean floor area of their zone's kind
+    (no random draw: a scenario adding them leaves every other draw of the run unchanged).
 
     Raises:
         ConfigError: ``year`` is not a year with a list (key ``territory.france_services``).
