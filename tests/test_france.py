@@ -15,10 +15,13 @@ import pytest
 from simulation.core.config import _default_providers
 from simulation.core.errors import ConfigError, InputFileError
 from simulation.core.timetable import parse_fs_hours, parse_timetable
+from simulation.scenarios.selectors import select_zones, zone_selector
+from simulation.territory.rules import centre_index, city_of
 from simulation.territory.sources.france import (
     FS_DAY_COLUMNS,
     KindRules,
     equirectangular,
+    fs_places,
     fs_sites,
     lambert93,
     load_france,
@@ -190,6 +193,61 @@ def test_city_codes_stand_for_arrondissements() -> None:
     assert len(t.zones) == 10 and set(t.zones["zone_id"]) >= {"69381", "69389", "69266"}
     assert any("69123 (Lyon) stands for its 9 arrondissements" in n for n in t.notes)
     assert len(load_france(communes=[13055]).zones) == 16
+
+
+def test_main_centre_groups_a_citys_arrondissements() -> None:
+    # Lyon and Villeurbanne: Villeurbanne (about 123,000 adults) is larger than any single arrondissement of Lyon
+    # (Lyon 3e: about 84,000), but Lyon's 9 arrondissements together (428,000) are the main town: the centre is
+    # Lyon's most populous arrondissement, and the departement's offices sit there, not in Villeurbanne.
+    t = load_france(communes=["69123", 69266])
+    z = t.zones.reset_index(drop=True)
+    pop = z.set_index("zone_id")["population"]
+    assert pop["69266"] > pop.drop("69266").max()  # the trap: Villeurbanne is the largest zone
+    centre = str(z["zone_id"].iloc[centre_index(z)])
+    assert centre == pop.drop("69266").idxmax() == "69383"
+    offices = t.places[t.places["origin"] == "provider_office"]
+    assert (offices["zone_id"] == "69383").sum() >= len(PROVIDERS) - 1  # one per provider but la_poste
+    selected = select_zones(zone_selector({"main_centre": True}, "k"), z, t.places, "k")
+    assert list(selected["zone_id"]) == ["69383"]
+    # a selection without arrondissements keeps the plain rule; Villeurbanne alone is its own centre
+    v = load_france(communes=[69266, 69256]).zones.reset_index(drop=True)
+    assert str(v["zone_id"].iloc[centre_index(v)]) == "69266"
+
+
+def test_france_services_counters_by_zone_kind(nievre: object) -> None:
+    # territory.fs_counters (Senate r21-778: 2.2 agents in a rural site, 4.5 in a priority urban district):
+    # 4 counters in a centre zone, 2 elsewhere; the Nièvre's 2020 sites are all outside Nevers: 2 each
+    fs = nievre.places[nievre.places["origin"] == "france_services"]
+    assert len(fs) == 19 and (fs["counters"] == 2).all()
+    lyon = load_france(communes=["69123"])
+    fs = lyon.places[lyon.places["origin"] == "france_services"]
+    assert len(fs) and (fs["counters"] == 4).all()
+    custom = {"centre": 5, "urban": 3, "periurban": 2, "rural": 1}
+    fs = load_france(communes=["69123"], fs_counters=custom).places.query("origin == 'france_services'")
+    assert (fs["counters"] == 5).all()
+    added, _ = fs_places(2024, nievre.zones, fs_counters=custom)
+    kind = nievre.zones.set_index("zone_id")["kind"]
+    assert list(added["counters"]) == [custom[kind[z]] for z in added["zone_id"]]
+
+
+def test_city_of_maps_arrondissements_to_their_city() -> None:
+    ids = [
+        "75101",
+        "75120",
+        "75121",
+        "69381",
+        "69389",
+        "69390",
+        "13201",
+        "13216",
+        "13217",
+        "58194",
+        "z1",
+        69383,
+    ]
+    assert list(city_of(ids)) == [
+        "75056", "75056", "75121", "69123", "69123", "69390", "13055", "13055", "13217", "58194", "z1", "69123",
+    ]  # fmt: skip
 
 
 def test_places_of_the_nievre(nievre: object) -> None:

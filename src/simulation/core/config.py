@@ -145,6 +145,7 @@ class TerritoryConfig:
     france_services: int = param(2020, "which France Services list (kind=france)", "year", "ANCT lists of 2020 and 1 August 2024", lo=2020, hi=2024, integer=True)
     intrazonal_km: dict[str, float] = kinds((1.0, 1.5, 2.0, 2.5), "mean trip length inside a zone when area is unknown", "km", "", lo=0, lo_open=True)
     car_share: dict[str, float] = kinds((0.75, 0.85, 0.92, 0.93), "car ownership where zones.csv gives none", "share", "INSEE RP households with a car", lo=0, hi=1)
+    fs_counters: dict[str, float] = kinds((4, 2, 2, 2), "counters of a France Services site built by the rules or the france_services op, by its zone's kind (one per agent at the counter; territory=files: places.csv gives them)", "counters", "Senate r21-778 (2022): 2.2 agents in a rural site, 2.5 peri-urban, 4.5 in a priority urban district", lo=1, hi=50, integer=True)
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
 
 

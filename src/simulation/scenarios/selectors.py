@@ -25,8 +25,10 @@ not change), before the other criteria apply:
 - ``min_zone_population_quantile: q`` / ``max_zone_population_quantile: q`` (0 <= q <= 1): adults at least
   (at most) the q-quantile of the zones' adults (linear interpolation, numpy's default).
 - ``main_centre: true|false``: only the territory's main centre, or every zone but it. The main centre is the
-  most populous zone of kind ``centre`` (else the most populous zone), as the place rules' centre
-  (:func:`simulation.territory.rules.centre_index`): Nevers, Lyon 3e, Paris 15e.
+  most populous zone of kind ``centre`` (else the most populous zone), the arrondissements of Paris, Lyon and
+  Marseille counting together as their city, as the place rules' centre
+  (:func:`simulation.territory.rules.centre_index`): Nevers, Lyon 3e (in the Rhône too, not Villeurbanne),
+  Paris 15e, Marseille 13e.
 - ``min_centre_km`` / ``max_centre_km``: straight-line distance from the main centre, km (zone positions).
 - ``min_centre_km_quantile: q`` / ``max_centre_km_quantile: q`` (0 <= q <= 1): that distance at least (at most)
   its q-quantile over the zones.

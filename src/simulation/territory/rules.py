@@ -3,7 +3,8 @@
 Used by the synthetic territory and the Nièvre build. All thresholds are in adults (the ``population``
 column) and are the fields of :class:`PlaceRules`:
 
-1. *Centre*: the most populous zone of kind ``centre`` (if there is none, the most populous zone).
+1. *Centre*: the most populous zone of kind ``centre`` (if there is none, the most populous zone); the
+   arrondissements of Paris, Lyon and Marseille count together as their city (:func:`centre_index`).
 2. *Provider offices*: in the centre, one office per provider except the postal one (``la_poste``), 2-3
    counters, ``Mon-Fri AM PM``, public, the provider present in every mediation slot. Urban zones with at
    least ``secondary_office_adults`` (4,000) adults and at least ``secondary_office_min_km`` (15 km) from
@@ -25,7 +26,8 @@ column) and are the fields of :class:`PlaceRules`:
 9. *Community centre*: one in the centre and in each urban zone; association, 8 workshop seats,
    ``Tue Thu EV; Sat PM``.
 10. *France Services*: the given real sites (``fs_sites``) with their own hours, or, when none are given (the
-    synthetic territory), one in each urban zone that is not the centre, ``Mon-Fri AM PM``. 2 counters,
+    synthetic territory), one in each urban zone that is not the centre, ``Mon-Fri AM PM``.
+    ``fs_counters[zone kind]`` counters (4 in a centre zone, 2 elsewhere: ``territory.fs_counters``),
     about 100 m2, public, ``providers = france_services`` (the network of generalist mediators), label
     ``france_services``.
 
@@ -68,7 +70,11 @@ class PlaceRules:
     coworking_desks: int = 12
     fab_lab_seats: int = 12
     community_centre_seats: int = 8
-    fs_counters: int = 2
+    # counters of a France Services site by its zone's kind (territory.fs_counters; Senate r21-778: 2.2 agents in
+    # a rural site, 2.5 peri-urban, 4.5 in a priority urban district)
+    fs_counters: dict[str, int] = field(
+        default_factory=lambda: {"centre": 4, "urban": 2, "periurban": 2, "rural": 2}
+    )
     m2_per_counter: float = 15.0  # added to a provider office per counter, m2
     area_m2: dict[str, dict[str, float]] = field(
         default_factory=lambda: {
@@ -86,12 +92,54 @@ class PlaceRules:
     )
 
 
+# The municipal arrondissements of Paris, Lyon and Marseille (INSEE codes, first..last) and their city's code:
+# each is a zone of its own, but the city, not one arrondissement, is the main town of its area.
+CITY_ARRONDISSEMENTS: dict[str, tuple[int, int]] = {
+    "75056": (75101, 75120),  # Paris
+    "69123": (69381, 69389),  # Lyon
+    "13055": (13201, 13216),  # Marseille
+}
+
+
+def city_of(zone_ids: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+    """The city code of each zone id that is an arrondissement of Paris, Lyon or Marseille, else the id itself.
+
+    Args:
+        zone_ids: zone ids (INSEE codes for French territories; any text elsewhere).
+
+    Returns:
+        An array of texts: ``"69123"`` for ``"69381"``..``"69389"``, ``"75056"`` for ``"75101"``..``"75120"``,
+        ``"13055"`` for ``"13201"``..``"13216"``; every other id unchanged.
+    """
+    ids = np.asarray([str(z) for z in zone_ids], dtype=object)
+    out = ids.copy()
+    num = np.array([int(z) if z.isdigit() and len(z) == 5 else -1 for z in ids], dtype=np.int64)
+    for city, (lo, hi) in CITY_ARRONDISSEMENTS.items():
+        out[(num >= lo) & (num <= hi)] = city
+    return out.astype(str)
+
+
 def centre_index(zones: pd.DataFrame) -> int:
-    """Row of the centre: the most populous ``centre`` zone, else the most populous zone."""
-    pop = zones["population"].to_numpy()
+    """Row of the centre: the most populous ``centre`` zone, else the most populous zone; a city's arrondissements
+    count together.
+
+    Zones are grouped by :func:`city_of` (the arrondissements of Paris, Lyon or Marseille form their city, every
+    other zone is a group of its own); the centre is the most populous zone of the group with the most adults in
+    its candidate zones (those of kind ``centre``, or every zone when there is none). In the Rhône, Lyon
+    (9 arrondissements, 428,000 adults) beats Villeurbanne (123,000), so the centre is Lyon 3e, its most populous
+    arrondissement, not Villeurbanne, which is larger than any single arrondissement. Without arrondissements
+    every group is one zone and the rule is the plain one (Nevers). Ties keep the first row: deterministic.
+    """
+    pop = zones["population"].to_numpy(dtype=float)
     centre = (zones["kind"] == "centre").to_numpy()
     cand = np.flatnonzero(centre) if centre.any() else np.arange(len(zones))
-    return int(cand[np.argmax(pop[cand])])  # argmax keeps the first on ties: deterministic
+    if not len(cand):
+        raise ValueError("centre_index: no zones")
+    group = city_of(zones["zone_id"].to_numpy()[cand])
+    _, inverse = np.unique(group, return_inverse=True)
+    group_pop = np.bincount(inverse, weights=pop[cand])[inverse]
+    best = cand[group_pop == group_pop.max()]
+    return int(best[np.argmax(pop[best])])  # argmax keeps the first on ties: deterministic
 
 
 def place_record(
@@ -280,5 +328,5 @@ def generate_places(
                 f"France Services site {site_id} ({name}) is in zone {zid!r}, which is not a zone"
             )
         add(f"fs_{site_id}", by_id.loc[zid], name, "france_services", "public", format_timetable(opening),
-            counters=rules.fs_counters, network=True, label=NETWORK_ID)  # fmt: skip
+            counters=int(rules.fs_counters[by_id.loc[zid].kind]), network=True, label=NETWORK_ID)  # fmt: skip
     return places_frame(records)

@@ -11,8 +11,8 @@ territory's zones by site id (the ANCT keeps a site's id from one list to the ne
   opening) and label (a branch has none);
 * a place not in the year's list is closed (removed before the run, as ``close``);
 * a site only in the year's list is added with its real hours, as the territory build places it
-  (:func:`simulation.territory.sources.france.fs_places`: 2 counters, the partner network, the mean floor area
-  of its zone's kind, no random draw).
+  (:func:`simulation.territory.sources.france.fs_places`: the counters ``territory.fs_counters`` gives its zone's
+  kind, the partner network, the mean floor area of its zone's kind, no random draw).
 
 Every other place is untouched, and the run's random streams do not depend on the places' table, so a paired
 comparison (``experiments/france_services_2020_2024.yaml``) isolates the network of the year. The log line
@@ -67,7 +67,7 @@ class FranceServices(Operation):
                 f"france_services needs a French territory (territory=france or territory=nievre): only "
                 f"{share:.0%} of the zone ids are INSEE commune codes of data/france",
             )
-        new, notes = fs_places(self.year, state.zones)
+        new, notes = fs_places(self.year, state.zones, fs_counters=state.cfg.territory.fs_counters)
         places = state.places
         is_fs = (places["origin"] == "france_services").to_numpy() & places["place_id"].str.startswith("fs_")
         new_ids = set(new["place_id"])

@@ -45,7 +45,8 @@ Places (:func:`france_places`)
 Per departement of the selection (provider organisations are departmental: each CAF, CPAM... has its main
 office in its departement's main town), :func:`simulation.territory.generate_places` places provider offices,
 town halls, libraries, schools, coworking spaces, a fab lab and community centres by its documented rules,
-with the departement's most populous ``centre`` zone as centre, the real France Services of the year and
+with the departement's main centre (:func:`simulation.territory.rules.centre_index`: the most populous
+``centre`` zone, a city's arrondissements counting together) as centre, the real France Services of the year and
 ``PlaceRules.post_offices = False``; the random draws (counters within ranges, floor areas) use
 ``numpy.random.default_rng(<departement number>)`` (58 for the Nièvre, 201/202 for 2A/2B), so that a
 departement's places do not depend on the rest of the selection. Then (:class:`FranceRules`):
@@ -108,7 +109,7 @@ from simulation import resources
 from simulation.core.config import TerritoryConfig, _default_providers
 from simulation.core.errors import ConfigError, InputFileError
 from simulation.core.timetable import DAYS, PARTS, parse_fs_hours, parse_timetable, week_from_days
-from simulation.territory.rules import PlaceRules, generate_places, place_record
+from simulation.territory.rules import PlaceRules, centre_index, generate_places, place_record
 from simulation.territory.sources import register
 from simulation.territory.tables import NETWORK_ID, POSTAL_PROVIDER, Territory, places_frame, zones_frame
 
@@ -483,18 +484,23 @@ def fs_sites(
 
 
 def fs_places(
-    year: Any, zones: pd.DataFrame, rules: FranceRules | None = None, data_dir: str | Path | None = None
+    year: Any,
+    zones: pd.DataFrame,
+    rules: FranceRules | None = None,
+    data_dir: str | Path | None = None,
+    fs_counters: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The France Services of ``year`` in the zones (INSEE codes) as places, and the notes of :func:`fs_sites`.
 
-    The places are those of rule 8 (ids ``fs_<site id>``, public, ``PlaceRules.fs_counters`` counters, the
-    partner network's mediators, label ``france_services`` except branches), with the rule's mean floor area of
-    their zone's kind (no random draw: a scenario adding them leaves every other draw of the run unchanged).
+    The places are those of rule 8 (ids ``fs_<site id>``, public, the counters that ``PlaceRules.fs_counters``
+    gives their zone's kind (``fs_counters`` if given: ``territory.fs_counters``), the partner network's
+    mediators, label ``france_services`` except branches), with the rule's mean floor area of their zone's kind
+    (no random draw: a scenario adding them leaves every other draw of the run unchanged).
 
     Raises:
         ConfigError: ``year`` is not a year with a list (key ``territory.france_services``).
     """
-    rules = rules or FranceRules()
+    rules = _with_fs_counters(rules or FranceRules(), fs_counters)
     y = _year(year)
     folder = str(Path(data_dir).resolve() if data_dir is not None else DATA_DIR)
     sites, notes = fs_sites(_national(folder).fs, y, zones["zone_id"].astype(str), rules)
@@ -512,7 +518,7 @@ def fs_places(
                 "operator": "public",
                 "area_m2": float(pr.area_m2["france_services"][kind_of[s.zone_id]]),
                 "desks": 0,
-                "counters": pr.fs_counters,
+                "counters": int(pr.fs_counters[kind_of[s.zone_id]]),
                 "workshop_seats": 0,
                 "opening": mask,
                 "opening_work": 0,
@@ -634,7 +640,7 @@ def _dep_extras(
     pr = rules.places
     add = _Adder(pr, rng)
     places = base.copy()
-    centre_id = str(zg.iloc[_main_centre(zg)]["zone_id"])
+    centre_id = str(zg.iloc[centre_index(zg)]["zone_id"])
     count = places.groupby(["zone_id", "origin"]).size().to_dict()
     office_of = set(zip(places["zone_id"], places["place_id"], strict=True))
     for z in zg.itertuples(index=False):
@@ -720,14 +726,6 @@ def _dep_extras(
     return places_frame(places.to_dict("records"))
 
 
-def _main_centre(zones: pd.DataFrame) -> int:
-    """generate_places' centre: the most populous centre zone, else the most populous zone."""
-    pop = zones["population"].to_numpy()
-    centre = (zones["kind"] == "centre").to_numpy()
-    cand = np.flatnonzero(centre) if centre.any() else np.arange(len(zones))
-    return int(cand[np.argmax(pop[cand])])
-
-
 # --------------------------------------------------------------------------------------------------
 # Loader
 # --------------------------------------------------------------------------------------------------
@@ -756,6 +754,7 @@ def load_france(
     rules: FranceRules | None = None,
     car_share: Mapping[str, float] | None = None,
     name: str | None = None,
+    fs_counters: Mapping[str, float] | None = None,
 ) -> Territory:
     """A French territory from the committed extract (module docstring: zones, kinds, places).
 
@@ -768,6 +767,8 @@ def load_france(
         rules: every rule (default :class:`FranceRules`).
         car_share: car ownership by zone kind (default: ``territory.car_share``'s defaults).
         name: the territory's name (default ``france-<departements>`` or ``france-communes``).
+        fs_counters: counters of a France Services site by zone kind (default: ``territory.fs_counters``'s
+            defaults, those of :class:`PlaceRules`).
 
     Returns:
         The territory; its notes list every opening-hours cell not fully read, every France Services given the
@@ -781,6 +782,7 @@ def load_france(
     """
     # The build is deterministic (its only draws come from per-departement seeds) and takes seconds: keep the
     # last few per process, and hand out copies, since a scenario changes its run's places.
+    rules = _with_fs_counters(rules or FranceRules(), fs_counters)
     key = repr((departements, communes, france_services_year, provider_ids, data_dir, rules, car_share, name))
     if key not in _BUILT:
         _BUILT[key] = _build_france(
@@ -793,6 +795,14 @@ def load_france(
     places = t.places.copy()
     places["permanences"] = [copy.deepcopy(v) for v in places["permanences"]]  # dicts: a copy of each
     return Territory(t.name, t.zones.copy(), places, list(t.notes))
+
+
+def _with_fs_counters(rules: FranceRules, fs_counters: Mapping[str, float] | None) -> FranceRules:
+    """``rules`` with France Services counters by zone kind (``territory.fs_counters``), if given."""
+    if fs_counters is None:
+        return rules
+    counts = {k: int(v) for k, v in fs_counters.items()}
+    return replace(rules, places=replace(rules.places, fs_counters=counts))
 
 
 def _build_france(
@@ -937,4 +947,5 @@ def _from_config(tcfg: TerritoryConfig, provider_ids: Sequence[str], rng: np.ran
         france_services_year=tcfg.france_services,
         provider_ids=provider_ids,
         car_share=tcfg.car_share,
+        fs_counters=tcfg.fs_counters,
     )

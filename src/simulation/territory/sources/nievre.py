@@ -25,12 +25,17 @@ DEPARTEMENT = "58"
 FRANCE_SERVICES_YEAR = 2020
 
 
-def load_nievre(provider_ids: Sequence[str], car_share: Mapping[str, float] | None = None) -> Territory:
+def load_nievre(
+    provider_ids: Sequence[str],
+    car_share: Mapping[str, float] | None = None,
+    fs_counters: Mapping[str, float] | None = None,
+) -> Territory:
     """The Nièvre: ``load_france(departements=[58], france_services_year=2020)``, named ``nievre``.
 
     Args:
         provider_ids: the run's providers (offices and permanences are made for these only).
         car_share: car ownership by zone kind (default: ``territory.car_share``'s defaults).
+        fs_counters: counters of a France Services site by zone kind (default: ``territory.fs_counters``'s).
     """
     return load_france(
         departements=[DEPARTEMENT],
@@ -38,10 +43,11 @@ def load_nievre(provider_ids: Sequence[str], car_share: Mapping[str, float] | No
         provider_ids=provider_ids,
         car_share=car_share,
         name="nievre",
+        fs_counters=fs_counters,
     )
 
 
 @register("nievre")
 def _from_config(tcfg: TerritoryConfig, provider_ids: Sequence[str], rng: np.random.Generator) -> Territory:
     """``territory=nievre``: the alias of the national build for departement 58 with the 2020 list."""
-    return load_nievre(provider_ids, car_share=tcfg.car_share)
+    return load_nievre(provider_ids, car_share=tcfg.car_share, fs_counters=tcfg.fs_counters)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from simulation.core.config import SyntheticConfig, TerritoryConfig
 from simulation.core.errors import ConfigError
-from simulation.territory.rules import generate_places
+from simulation.territory.rules import PlaceRules, generate_places
 from simulation.territory.sources import register
 from simulation.territory.tables import Territory, zones_frame
 
@@ -18,7 +18,10 @@ PERIURBAN_CELLS = 1.5  # a cell whose centre is within this many cell sides of a
 
 
 def synthetic_territory(
-    cfg: SyntheticConfig, provider_ids: Sequence[str], rng: np.random.Generator
+    cfg: SyntheticConfig,
+    provider_ids: Sequence[str],
+    rng: np.random.Generator,
+    fs_counters: Mapping[str, float] | None = None,
 ) -> Territory:
     """A square grid of ``cell_km`` cells over ``size_km``: a main town, secondary towns, rural background.
 
@@ -79,7 +82,12 @@ def synthetic_territory(
             for k in range(n * n)
         ]
     )
-    places = generate_places(zones, provider_ids, None, rng)
+    rules = (
+        PlaceRules()
+        if fs_counters is None
+        else PlaceRules(fs_counters={k: int(v) for k, v in fs_counters.items()})
+    )
+    places = generate_places(zones, provider_ids, None, rng, rules)
     notes = [
         f"synthetic grid of {n} x {n} cells of {cell:g} km; towns in cells {', '.join(ids[t] for t in towns)}"
     ]
@@ -89,4 +97,4 @@ def synthetic_territory(
 @register("synthetic")
 def _from_config(tcfg: TerritoryConfig, provider_ids: Sequence[str], rng: np.random.Generator) -> Territory:
     """``territory=synthetic``: the grid of ``territory.synthetic``, drawn from the territory stream."""
-    return synthetic_territory(tcfg.synthetic, provider_ids, rng)
+    return synthetic_territory(tcfg.synthetic, provider_ids, rng, tcfg.fs_counters)
