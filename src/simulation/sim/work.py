@@ -216,14 +216,17 @@ def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int)
     tab = candidate_tables(world, workers)
     # per (car, zone) row: the candidates whose desks run that day (a small [2Z, K] array)
     open_g = (tab.cand >= 0) & (net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK])
+    k = tab.cand.shape[1]
     g = workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]
-    rows, col = np.nonzero(open_g[g])
-    gr = g[rows]
-    t = tab.minutes[gr, col]
+    # flat cell indices into the [2Z, K] tables: 1-D takes are much cheaper than 2-D fancy indexing
+    flat = np.flatnonzero(open_g[g])
+    rows, col = np.divmod(flat, k)
+    cell = g[rows] * k + col
+    t = np.take(tab.minutes, cell)
     if wb.min_saving_minutes is not None:
-        keep = t <= workers.commute_min[who][rows] - wb.min_saving_minutes
-        rows, col, gr, t = rows[keep], col[keep], gr[keep], t[keep]
-    place = tab.cand[gr, col]
+        keep = t <= np.take(workers.commute_min[who] - wb.min_saving_minutes, rows)
+        rows, col, cell, t = rows[keep], col[keep], cell[keep], t[keep]
+    place = np.take(tab.cand, cell)
     w = who[rows]
     if pol.employer_pays_third_place:
         price: np.ndarray | float = 0.0
@@ -232,12 +235,12 @@ def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int)
     # the terms in the order of the docstring's sum (the same floating-point numbers whatever the layout)
     u = wb.b_time * t
     u += (wb.asc_third + wb.third_taste_sd * world.pop.third_taste[who])[rows]
-    money = tab.eur[gr, col]
+    money = np.take(tab.eur, cell)
     money *= 2
     money += price
     money *= wb.b_cost
     u += money
-    u += wb.community * np.log1p(workers.regulars[place] / world.sample_rate)
+    u += np.take(wb.community * np.log1p(workers.regulars / world.sample_rate), place)  # per place, then taken
     u += wb.habit * (workers.last_place[w] == place)
     return ThirdPlaceOptions(rows=rows, col=col, place=place, utility=u)
 
