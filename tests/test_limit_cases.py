@@ -324,13 +324,10 @@ def test_needs_covered_at_one_place_are_solved_in_one_trip(tiny_territory):
     model = SharedPlacesModel(cfg, terr)
     n = model.world.pop.n_residents
     # every resident gets needs of categories a and c; resident 0 also gets b (twice)
-    cats = {0: np.arange(n), 2: np.arange(n), 1: np.array([0])}
+    cats = {0: np.arange(n), 2: np.arange(n)}
+    cats[1] = np.array([0, 0])  # twice
     for k, who in cats.items():
-        model.residents.pend_count[who, k] = 1
-        model.residents.pend_arrival[who, k] = 0
-        model.residents.pend_deadline[who, k] = cfg.behaviour.service.deadline_days
-        model.residents.pending[who] |= 1 << k
-    model.residents.pend_count[0, 1] = 2
+        model.residents.add_needs(who, k, day=0, deadline=cfg.behaviour.service.deadline_days)
     for _ in range(7):
         model.step()
     t = model.recorder.tot

@@ -224,8 +224,7 @@ def test_a_visit_chained_with_the_commute_costs_its_detour(tiny_territory):
     model = SharedPlacesModel(cfg, tiny_territory(zones, places, ["a"]))
     n = model.world.pop.n_residents
     res = model.residents
-    res.pend_count[:, 0], res.pend_arrival[:, 0], res.pend_deadline[:, 0] = 1, 0, 0  # due today (Monday)
-    res.pending[:] = 1
+    res.add_needs(np.arange(n), 0, day=0, deadline=0)  # due today (Monday)
     model.step()
     t = model.recorder.tot
     detour_km = 10.0 + math.hypot(14.0, 8.0) - 20.0

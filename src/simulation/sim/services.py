@@ -55,9 +55,22 @@ class Residents:
     rates_day: np.ndarray
     online_share: np.ndarray
     buckets: dict[int, list[np.ndarray]] = field(default_factory=dict)
+    # ascending resident rows that may have a pending need (a superset: pruned when planning); the daily and
+    # per-slot scans read these instead of the whole population (a few percent of it)
+    active: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _asc: np.ndarray | None = None  # per mediation place, its asc_kind (cached until the network changes)
     _asc_version: int = -1
     _tables: PlanTables | None = None
+
+    def add_needs(self, rows: np.ndarray, k: int, day: int, deadline: int) -> None:
+        """One need of category ``k`` for each entry of ``rows`` (a row may repeat), arrived on ``day``; a
+        resident with none pending in ``k`` gets ``day`` as its earliest arrival and ``deadline`` as its deadline."""
+        fresh = rows[self.pend_count[rows, k] == 0]
+        self.pend_arrival[fresh, k] = day
+        self.pend_deadline[fresh, k] = deadline
+        np.add.at(self.pend_count[:, k], rows, 1)
+        self.pending[rows] |= 1 << k
+        self.active = np.union1d(self.active, rows)
 
     @classmethod
     def of(cls, world: World) -> Residents:
@@ -94,19 +107,17 @@ def arrive(world: World, res: Residents, day: int, rng: np.random.Generator, rec
             np.add.at(rec.per_zone.needs_human, pop.zone[human], 1)
         if human.size == 0:
             continue
-        fresh = human[res.pend_count[human, k] == 0]
-        res.pend_arrival[fresh, k] = day
-        res.pend_deadline[fresh, k] = day + deadline_days
-        np.add.at(res.pend_count[:, k], human, 1)
-        res.pending[human] |= 1 << k
+        res.add_needs(human, k, day, day + deadline_days)
 
 
 def expire(world: World, res: Residents, day: int, rec: Recorder) -> None:
     """Needs whose deadline passed are counted unmet and cleared."""
-    late = res.pend_deadline < day
+    # a finite deadline goes with a pending need (set and cleared together), so the active rows hold every one
+    late = res.pend_deadline[res.active] < day
     if not late.any():
         return
     rows, cats = np.nonzero(late)
+    rows = res.active[rows]
     lost = res.pend_count[rows, cats]
     if rec.counting:
         rec.tot.unmet += lost.sum()
@@ -237,8 +248,8 @@ def plan(
         away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
     """
     net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
-    who = np.flatnonzero(res.pending)  # the few with a pending need, then those of them without a plan
-    who = who[res.plan_slot[who] < abs_slot]
+    res.active = res.active[res.pending[res.active] != 0]  # those with a pending need, ascending
+    who = res.active[res.plan_slot[res.active] < abs_slot]  # ... and no visit planned ahead
     med = net.mediation_places
     if who.size == 0:
         return

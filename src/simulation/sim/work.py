@@ -240,7 +240,9 @@ def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int)
     money += price
     money *= wb.b_cost
     u += money
-    u += np.take(wb.community * np.log1p(workers.regulars / world.sample_rate), place)  # per place, then taken
+    u += np.take(
+        wb.community * np.log1p(workers.regulars / world.sample_rate), place
+    )  # per place, then taken
     u += wb.habit * (workers.last_place[w] == place)
     return ThirdPlaceOptions(rows=rows, col=col, place=place, utility=u)
 
