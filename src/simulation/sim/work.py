@@ -151,6 +151,11 @@ class CandidateTables:
     eur: np.ndarray
     price_day: np.ndarray
 
+    @property
+    def reach_minutes(self) -> np.ndarray:
+        """``minutes`` with +inf at the padding: ascending along each row (candidates are nearest first)."""
+        return np.where(self.cand >= 0, self.minutes, np.inf)
+
 
 def candidate_tables(world: World, workers: Workers) -> CandidateTables:
     """The (car, zone) tables of the consideration sets (:class:`CandidateTables`); cached until the network
@@ -218,14 +223,29 @@ def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int)
     open_g = (tab.cand >= 0) & (net.slot_open[tab.place, s, WORK] | net.slot_open[tab.place, s + 1, WORK])
     k = tab.cand.shape[1]
     g = workers.car[who] * (tab.cand.shape[0] // 2) + workers.zone[who]
-    # flat cell indices into the [2Z, K] tables: 1-D takes are much cheaper than 2-D fancy indexing
-    flat = np.flatnonzero(open_g[g])
-    rows, col = np.divmod(flat, k)
+    # A candidate saves enough time when t <= commute - min_saving; the candidates of a row are nearest first, so
+    # those are the row's first `count` columns, found by a binary search over the K columns (a few [n] takes,
+    # where the dense [n, K] comparison would gather every cell).
+    thr = (
+        workers.commute_min[who] - wb.min_saving_minutes
+        if wb.min_saving_minutes is not None
+        else np.full(who.shape[0], np.inf)
+    )
+    reach = tab.reach_minutes.ravel()
+    count = np.zeros(who.shape[0], dtype=np.int64)
+    base = g * k - 1
+    step = 1 << (max(k, 1).bit_length() - 1)
+    while step:
+        probe = count + step
+        fits = probe <= k
+        count = np.where(fits & (np.take(reach, base + np.minimum(probe, k)) <= thr), probe, count)
+        step >>= 1
+    mask = open_g[g] & (np.arange(k)[None, :] < count[:, None])
+    flat = np.flatnonzero(mask)
+    rows = np.repeat(np.arange(who.shape[0]), mask.sum(axis=1))
+    col = flat - rows * k
     cell = g[rows] * k + col
     t = np.take(tab.minutes, cell)
-    if wb.min_saving_minutes is not None:
-        keep = t <= np.take(workers.commute_min[who] - wb.min_saving_minutes, rows)
-        rows, col, cell, t = rows[keep], col[keep], cell[keep], t[keep]
     place = np.take(tab.cand, cell)
     w = who[rows]
     if pol.employer_pays_third_place:
