@@ -168,6 +168,12 @@ class PlanTables:
         return self._nearest[n]
 
 
+def _take_cells(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``table[rows[:, None], cols]`` by flat 1-D take (a -1 column reads column 0: the caller masks it); the
+    row gather then column take would copy whole rows of every place."""
+    return np.take(table, rows[:, None] * table.shape[1] + np.maximum(cols, 0))
+
+
 def reach_columns(
     tab: PlanTables, bits: np.ndarray, home_row: np.ndarray, work_row: np.ndarray, n: int
 ) -> np.ndarray:
@@ -288,7 +294,7 @@ def plan(
             tab, ubits[ginv], gc * nz + gz, np.where(gwz >= 0, gc * nz + gwz, -1), sv.reach_set
         )
         f = first[ginv[:, None], ccols]  # [G, C]
-        t = np.take_along_axis(tab.to_place[gc * nz + gz], ccols, axis=1)
+        t = _take_cells(tab.to_place, gc * nz + gz, ccols)
     day_of = (abs_slot + f) // 3
     ok = (f >= 0) & (day_of <= gdeadline[:, None])
     days_until = day_of - day
@@ -297,10 +303,11 @@ def plan(
         # the detour's minutes, as detour() computes them (same terms, same order), from the row tables
         hc, cc, wc = gz[chain], gc[chain], gwz[chain]
         direct = world.zz.minutes[cc, hc, wc]
-        leg1, leg2 = tab.zone_to_place[cc * nz + hc], tab.place_to_zone[cc * nz + wc]
-        if ccols is not None:
-            leg1 = np.take_along_axis(leg1, ccols[chain], axis=1)
-            leg2 = np.take_along_axis(leg2, ccols[chain], axis=1)
+        if ccols is None:
+            leg1, leg2 = tab.zone_to_place[cc * nz + hc], tab.place_to_zone[cc * nz + wc]
+        else:
+            leg1 = _take_cells(tab.zone_to_place, cc * nz + hc, ccols[chain])
+            leg2 = _take_cells(tab.place_to_zone, cc * nz + wc, ccols[chain])
         dmin = np.maximum(leg1 + leg2 - direct[:, None], 0.0)
         today = day_of[chain] == day
         t[chain] = np.where(today, dmin / 2.0, t[chain])
