@@ -188,7 +188,7 @@ def reach_columns(
         n: ``behaviour.service.reach_set``.
 
     Returns:
-        [G, C] column indices, each row sorted, repeats and padding set to -1.
+        [G, C] column indices, each row's places ascending then -1 padding, C the most places of a row.
     """
     near = tab.nearest(n)  # [K, 2Z, n]
     n_cat = near.shape[0]
@@ -199,10 +199,15 @@ def reach_columns(
         from_work = near[:, np.maximum(work_row, 0)].transpose(1, 0, 2)
         parts.append(np.where(pending[:, :, None] & away[:, None, None], from_work, -1))
     cols = np.sort(np.concatenate(parts, axis=1).reshape(bits.size, -1), axis=1)
-    repeat = np.zeros(cols.shape, dtype=bool)
-    repeat[:, 1:] = cols[:, 1:] == cols[:, :-1]
-    cols[repeat] = -1
-    return cols
+    keep = cols >= 0
+    keep[:, 1:] &= cols[:, 1:] != cols[:, :-1]  # a place listed twice counts once
+    # compact: most columns are padding (categories not pending, no day away); keep each row's places, in order,
+    # in as many columns as the fullest row needs (Île-de-France: 64 of 256)
+    per_row = keep.sum(axis=1)
+    out = np.full((bits.size, max(int(per_row.max(initial=0)), 1)), -1, dtype=np.int64)
+    r, c = np.nonzero(keep)
+    out[r, np.cumsum(keep, axis=1)[r, c] - 1] = cols[r, c]
+    return out
 
 
 def plan_tables(world: World, res: Residents) -> PlanTables:
