@@ -58,6 +58,7 @@ class Residents:
     # ascending resident rows that may have a pending need (a superset: pruned when planning); the daily and
     # per-slot scans read these instead of the whole population (a few percent of it)
     active: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    _new_active: list[np.ndarray] = field(default_factory=list)
     _asc: np.ndarray | None = None  # per mediation place, its asc_kind (cached until the network changes)
     _asc_version: int = -1
     _tables: PlanTables | None = None
@@ -70,7 +71,14 @@ class Residents:
         self.pend_deadline[fresh, k] = deadline
         np.add.at(self.pend_count[:, k], rows, 1)
         self.pending[rows] |= 1 << k
-        self.active = np.union1d(self.active, rows)
+        self._new_active.append(rows)
+
+    def active_rows(self) -> np.ndarray:
+        """The ascending rows that may have a pending need (the day's new ones merged in once, not per category)."""
+        if self._new_active:
+            self.active = np.unique(np.concatenate([self.active, *self._new_active]))
+            self._new_active = []
+        return self.active
 
     @classmethod
     def of(cls, world: World) -> Residents:
@@ -113,11 +121,12 @@ def arrive(world: World, res: Residents, day: int, rng: np.random.Generator, rec
 def expire(world: World, res: Residents, day: int, rec: Recorder) -> None:
     """Needs whose deadline passed are counted unmet and cleared."""
     # a finite deadline goes with a pending need (set and cleared together), so the active rows hold every one
-    late = res.pend_deadline[res.active] < day
+    active = res.active_rows()
+    late = res.pend_deadline[active] < day
     if not late.any():
         return
     rows, cats = np.nonzero(late)
-    rows = res.active[rows]
+    rows = active[rows]
     lost = res.pend_count[rows, cats]
     if rec.counting:
         rec.tot.unmet += lost.sum()
@@ -259,7 +268,8 @@ def plan(
         away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
     """
     net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
-    res.active = res.active[res.pending[res.active] != 0]  # those with a pending need, ascending
+    active = res.active_rows()
+    res.active = active[res.pending[active] != 0]  # those with a pending need, ascending
     who = res.active[res.plan_slot[res.active] < abs_slot]  # ... and no visit planned ahead
     med = net.mediation_places
     if who.size == 0:
