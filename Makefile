@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # make run: the experiment compare_strategies (seven strategies and the baseline x RUN_SEEDS seeds, paired) on the
-# Nièvre: about 4 minutes on 2 cores with 5 seeds (README, "Quick start"); make run RUN_SEEDS=10 for tighter
+# Nièvre: about 2.5 minutes on 2 cores with 5 seeds (README, "Quick start"); make run RUN_SEEDS=10 for tighter
 # intervals, RUN_SEEDS=3 for a quicker look.
 RUN_SEEDS ?= 5
 RUN_LAUNCHER ?= hydra/launcher=joblib hydra.launcher.n_jobs=2
