@@ -55,8 +55,8 @@ class Residents:
     rates_day: np.ndarray
     online_share: np.ndarray
     buckets: dict[int, list[np.ndarray]] = field(default_factory=dict)
-    # ascending resident rows that may have a pending need (a superset: pruned when planning); the daily and
-    # per-slot scans read these instead of the whole population (a few percent of it)
+    # ascending resident rows with a pending need as of the last pending_rows() (the day's new ones wait in
+    # _new_active); the daily and per-slot scans read these instead of the whole population (a few percent of it)
     active: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _new_active: list[np.ndarray] = field(default_factory=list)
     _asc: np.ndarray | None = None  # per mediation place, its asc_kind (cached until the network changes)
@@ -73,11 +73,13 @@ class Residents:
         self.pending[rows] |= 1 << k
         self._new_active.append(rows)
 
-    def active_rows(self) -> np.ndarray:
-        """The ascending rows that may have a pending need (the day's new ones merged in once, not per category)."""
+    def pending_rows(self) -> np.ndarray:
+        """The ascending rows with a pending need: the day's new ones merged in once (not per category), those
+        whose needs were all solved, given up or expired since dropped."""
         if self._new_active:
             self.active = np.unique(np.concatenate([self.active, *self._new_active]))
             self._new_active = []
+        self.active = self.active[self.pending[self.active] != 0]
         return self.active
 
     @classmethod
@@ -120,8 +122,8 @@ def arrive(world: World, res: Residents, day: int, rng: np.random.Generator, rec
 
 def expire(world: World, res: Residents, day: int, rec: Recorder) -> None:
     """Needs whose deadline passed are counted unmet and cleared."""
-    # a finite deadline goes with a pending need (set and cleared together), so the active rows hold every one
-    active = res.active_rows()
+    # a finite deadline goes with a pending need (set and cleared together), so the pending rows hold every one
+    active = res.pending_rows()
     late = res.pend_deadline[active] < day
     if not late.any():
         return
@@ -268,9 +270,8 @@ def plan(
         away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
     """
     net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
-    active = res.active_rows()
-    res.active = active[res.pending[active] != 0]  # those with a pending need, ascending
-    who = res.active[res.plan_slot[res.active] < abs_slot]  # ... and no visit planned ahead
+    pending = res.pending_rows()
+    who = pending[res.plan_slot[pending] < abs_slot]  # ... and no visit planned ahead
     med = net.mediation_places
     if who.size == 0:
         return
@@ -337,13 +338,8 @@ def plan(
         gsel = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [G, k]
     else:
         gsel = np.broadcast_to(np.arange(f.shape[1]), (gz.size, f.shape[1]))
-    if ccols is not None:
-        f, t, ok = (np.take_along_axis(a, gsel, axis=1) for a in (f, t, ok))
-        days_until = np.take_along_axis(days_until, gsel, axis=1)
-        gcols = np.maximum(np.take_along_axis(ccols, gsel, axis=1), 0)
-        gsel = np.broadcast_to(np.arange(gsel.shape[1]), gsel.shape)
-    else:
-        gcols = gsel
+    # the selected columns as mediation-place indices (on the reach path, through each group's listed places)
+    gcols = gsel if ccols is None else np.maximum(np.take_along_axis(ccols, gsel, axis=1), 0)
     f = np.take_along_axis(f, gsel, axis=1)[kinv]
     t = np.take_along_axis(t, gsel, axis=1)[kinv]
     days_until = np.take_along_axis(days_until, gsel, axis=1)[kinv]

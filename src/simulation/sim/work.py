@@ -133,15 +133,15 @@ def candidates(world: World, workers: Workers) -> np.ndarray:
 class CandidateTables:
     """What the utilities read of each (car, zone)'s candidates, flattened to rows ``car * Z + zone`` [2Z, K].
 
-    Workers who share their car ownership and home zone share their candidates' times, money and prices: those
-    are gathered once per (car, zone) when the network changes, and each worker's row is then a plain row copy
-    (a fancy index over [workers, K] against three index arrays was most of the work choice's time on large
-    territories). The values are the same numbers, so the choices are the same.
+    Workers who share their car ownership and home zone share their candidates' times and money: those are
+    gathered once per (car, zone) when the network changes, and each (worker, candidate) pair then reads its cell
+    by flat index (a fancy index over [workers, K] against three index arrays was most of the work choice's time
+    on large territories). The values are the same numbers, so the choices are the same.
 
     Attributes:
         version: the network version the tables were built for.
         cand: candidate place rows, -1 padded; place: the same with -1 replaced by 0 (safe to index).
-        minutes, eur: the one-way trip to each candidate; price_day: its day pass.
+        minutes, eur: the one-way trip to each candidate.
     """
 
     version: int
@@ -149,7 +149,6 @@ class CandidateTables:
     place: np.ndarray
     minutes: np.ndarray
     eur: np.ndarray
-    price_day: np.ndarray
 
     @property
     def reach_minutes(self) -> np.ndarray:
@@ -176,7 +175,6 @@ def candidate_tables(world: World, workers: Workers) -> CandidateTables:
         place=c,
         minutes=world.zp.minutes[car, zone, c],
         eur=world.zp.eur[car, zone, c],
-        price_day=net.price_day[c],
     )
     workers._tables = tab
     return tab
