@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import synthetic_cfg
 
 from simulation.core.choice import nearest_columns
@@ -80,3 +82,37 @@ def test_makers_reach_path_is_the_full_choice_when_it_lists_every_workshop() -> 
         assert every[kpi] == full[kpi], kpi
     assert short["person_km_workshop"] < full["person_km_workshop"]
     assert short["unmet_need_rate"] == full["unmet_need_rate"]  # residents' visits do not depend on it
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(1, 4),
+    n_places=st.integers(1, 12),
+    n=st.integers(1, 5),
+    data=st.data(),
+)
+def test_reach_columns_are_each_rows_distinct_listed_places_ascending(n_rows, n_places, n, data) -> None:
+    """Property: a group's columns are the distinct places of its lists (pending categories, from home and from
+    work), ascending, then -1 pads, as wide as the fullest group (at least one column)."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    to_place = rng.integers(0, 4, (2 * n_rows, n_places)).astype(float)  # ties on purpose
+    cover_any = rng.integers(0, 8, n_places)
+    tab = _tables(to_place, cover_any)
+    g = data.draw(st.integers(1, 6))
+    bits = rng.integers(0, 8, g)
+    home = rng.integers(0, 2 * n_rows, g)
+    work = np.where(rng.random(g) < 0.5, rng.integers(0, 2 * n_rows, g), -1)
+    out = reach_columns(tab, bits, home, work, n)
+    near = tab.nearest(n)
+    expected = []
+    for i in range(g):
+        listed = set()
+        for k in range(near.shape[0]):
+            if (bits[i] >> k) & 1:
+                listed |= set(near[k, home[i]].tolist())
+                if work[i] >= 0:
+                    listed |= set(near[k, work[i]].tolist())
+        expected.append(sorted(listed - {-1}))
+    assert out.shape == (g, max(1, max(len(e) for e in expected)))
+    for row, e in zip(out, expected, strict=True):
+        assert row.tolist() == e + [-1] * (out.shape[1] - len(e))

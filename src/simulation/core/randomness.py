@@ -27,11 +27,12 @@ _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 def _mix(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser, vectorised (wrapping uint64 arithmetic)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * _M1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _M2
-    return x ^ (x >> np.uint64(31))
+    x = x ^ (x >> np.uint64(30))  # a new array: the caller's is left alone; the rest works in place
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def stable_hash(text: str) -> np.uint64:
@@ -96,4 +97,33 @@ def uniform(key: np.uint64, time: int, agents: np.ndarray, alts: np.ndarray | No
 
 def gumbel(key: np.uint64, time: int, agents: np.ndarray, alts: np.ndarray) -> np.ndarray:
     """Standard Gumbel noise for a multinomial logit, a function of (key, time, agent, alternative)."""
-    return -np.log(-np.log(uniform(key, time, agents, alts)))
+    return _to_gumbel(uniform(key, time, agents, alts))
+
+
+def gumbel_pairs(
+    key: np.uint64, time: int, agents: np.ndarray, rows: np.ndarray, alts: np.ndarray
+) -> np.ndarray:
+    """:func:`gumbel` on (agent, alternative) pairs: ``gumbel(key, time, agents[rows], alts[:, None])[:, 0]``.
+
+    The agent's part of the hash is computed once per agent, not once per pair (the work choice has several
+    pairs per worker). Same numbers.
+
+    Args:
+        key, time: as :func:`gumbel`.
+        agents: agent ids, shape [n].
+        rows: per pair, its agent's index into ``agents``, shape [p].
+        alts: per pair, the alternative's id (uint64), shape [p].
+    """
+    h = _hash_rows(key, time, np.asarray(agents))[rows]
+    with np.errstate(over="ignore"):
+        h ^= np.asarray(alts, dtype=np.uint64)
+        h = _mix(h)
+    return _to_gumbel(((h >> np.uint64(11)).astype(np.float64) + 0.5) * (1.0 / 9007199254740992.0))
+
+
+def _to_gumbel(u: np.ndarray) -> np.ndarray:
+    """``-log(-log(u))``, in place (``u`` is a fresh array)."""
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    np.log(u, out=u)
+    return np.negative(u, out=u)

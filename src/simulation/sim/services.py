@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.core.choice import admit, choose, first_true, nearest_columns, popcount
+from simulation.core.parallel import map_spans
 from simulation.core.randomness import gumbel, uniform
 from simulation.sim.admission import slot_admission
 from simulation.sim.network import MEDIATION
@@ -209,16 +210,22 @@ def reach_columns(
     if away.any():
         from_work = near[:, np.maximum(work_row, 0)].transpose(1, 0, 2)
         parts.append(np.where(pending[:, :, None] & away[:, None, None], from_work, -1))
-    cols = np.sort(np.concatenate(parts, axis=1).reshape(bits.size, -1), axis=1)
-    keep = cols >= 0
-    keep[:, 1:] &= cols[:, 1:] != cols[:, :-1]  # a place listed twice counts once
-    # compact: most columns are padding (categories not pending, no day away); keep each row's places, in order,
-    # in as many columns as the fullest row needs (Île-de-France: 64 of 256)
-    per_row = keep.sum(axis=1)
-    out = np.full((bits.size, max(int(per_row.max(initial=0)), 1)), -1, dtype=np.int64)
-    r, c = np.nonzero(keep)
-    out[r, np.cumsum(keep, axis=1)[r, c] - 1] = cols[r, c]
-    return out
+    cols = np.concatenate(parts, axis=1).reshape(bits.size, -1)
+    if cols.shape[1] == 0:  # no place covers any category
+        return np.full((bits.size, 1), -1, dtype=np.int64)
+    # Sorted as unsigned, the -1 pads (the largest uint64) go after each row's places, which come out ascending;
+    # most columns are padding (categories not pending, no day away), so the rest works on the first `width`
+    # columns only (Île-de-France: 64 of 256), then a place listed twice is dropped and the row sorted again.
+    cols.view(np.uint64).sort(axis=1)
+    width = max(int((cols >= 0).sum(axis=1).max(initial=0)), 1)
+    cols = cols[:, :width]
+    dup = np.zeros(cols.shape, dtype=bool)
+    dup[:, 1:] = (cols[:, 1:] == cols[:, :-1]) & (cols[:, 1:] >= 0)
+    if dup.any():
+        cols = np.where(dup, -1, cols)
+        cols.view(np.uint64).sort(axis=1)
+        width = max(int((cols >= 0).sum(axis=1).max(initial=0)), 1)
+    return np.ascontiguousarray(cols[:, :width])
 
 
 def plan_tables(world: World, res: Residents) -> PlanTables:
@@ -269,7 +276,7 @@ def plan(
     Args:
         away_zone: per resident, the zone where it works today when away from home, else -1 (chaining).
     """
-    net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
+    net, sv = world.network, world.cfg.behaviour.service
     pending = res.pending_rows()
     who = pending[res.plan_slot[pending] < abs_slot]  # ... and no visit planned ahead
     med = net.mediation_places
@@ -278,6 +285,62 @@ def plan(
     if med.size == 0:
         _give_up(world, res, who, rec)
         return
+    # the caches the spans read, built once before them
+    tab = plan_tables(world, res)
+    if med.size > max(sv.full_search_places, sv.consideration_set):
+        tab.nearest(sv.reach_set)
+    _asc_kind(world, res)
+
+    def span(sl: slice) -> PlanChoice:
+        return plan_choices(world, res, who[sl], day, s, abs_slot, away_zone)
+
+    parts = map_spans(span, who.size, world.threads)
+    choice = parts[0] if len(parts) == 1 else PlanChoice.concat(parts)
+    _give_up(world, res, choice.give_up, rec)
+    r = choice.go
+    res.plan_place[r] = choice.place
+    res.plan_slot[r] = choice.slot
+    for t_abs in np.unique(res.plan_slot[r]):
+        res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
+
+
+@dataclass
+class PlanChoice:
+    """The choices of some residents with a pending need (:func:`plan_choices`).
+
+    Attributes:
+        give_up: the residents who give up their pending needs (in the order they were given).
+        go: the residents who plan a visit (same order); place: the place row of each; slot: its absolute slot.
+    """
+
+    give_up: np.ndarray
+    go: np.ndarray
+    place: np.ndarray
+    slot: np.ndarray
+
+    @classmethod
+    def concat(cls, parts: list[PlanChoice]) -> PlanChoice:
+        """The choices of consecutive spans of residents, in order."""
+        return cls(
+            *(np.concatenate([getattr(p, f) for p in parts]) for f in ("give_up", "go", "place", "slot"))
+        )
+
+
+def plan_choices(
+    world: World,
+    res: Residents,
+    who: np.ndarray,
+    day: int,
+    s: int,
+    abs_slot: int,
+    away_zone: np.ndarray | None = None,
+) -> PlanChoice:
+    """The choice of a (place, slot) or giving up of the residents ``who`` (each with a pending need and no visit
+    planned ahead); reads the residents' state, changes nothing. Each resident's choice depends on its own
+    rows only (the spans of :func:`plan`).
+    """
+    net, sv, pop = world.network, world.cfg.behaviour.service, world.pop
+    med = net.mediation_places
     horizon = 3 * (sv.deadline_days + 1)
     slots_ahead = (s + np.arange(horizon)) % 21
     cover = net.cover[med][:, slots_ahead]  # [M, H]
@@ -351,13 +414,11 @@ def plan(
     alts = np.column_stack([np.full(who.size, world.keys.give_up), net.place_hash[med[cols]]])
     noise = gumbel(world.keys.service, abs_slot, who, alts)
     pick = choose(util, noise)
-    _give_up(world, res, who[pick <= 0], rec)
     go = pick > 0
-    r, col = who[go], pick[go] - 1
-    res.plan_place[r] = med[cols[go, col]]
-    res.plan_slot[r] = abs_slot + f[go, col]
-    for t_abs in np.unique(res.plan_slot[r]):
-        res.buckets.setdefault(int(t_abs), []).append(r[res.plan_slot[r] == t_abs])
+    col = pick[go] - 1
+    return PlanChoice(
+        give_up=who[pick <= 0], go=who[go], place=med[cols[go, col]], slot=abs_slot + f[go, col]
+    )
 
 
 def group_rows(*columns: np.ndarray) -> tuple[np.ndarray, ...]:

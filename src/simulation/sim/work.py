@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.core.choice import admit, log_positive_stable, nested_noise
-from simulation.core.randomness import gumbel, stable_hash, uniform
+from simulation.core.parallel import map_spans
+from simulation.core.randomness import gumbel, gumbel_pairs, stable_hash, uniform
 from simulation.sim.admission import slot_admission
 from simulation.sim.network import WORK
 from simulation.sim.recorder import Recorder
@@ -316,33 +317,51 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
     With ``third_place_counts_as_remote`` (the usual agreement) the deciders are those with allowance left;
     otherwise every worker who may telework decides, home being available only with allowance left.
     """
-    wb, pol = world.cfg.behaviour.work, world.cfg.policy
+    pol = world.cfg.policy
     left = workers.remote_used < pol.remote_days_per_week
     counts = pol.third_place_counts_as_remote
     deciders = np.flatnonzero(workers.can_telework & left) if counts else np.flatnonzero(workers.can_telework)
     workers.today_place = np.full(workers.zone.shape[0], OFFICE, dtype=np.int64)
     if deciders.size:
         home_ok = None if counts else left[deciders]
-        # the logit draw over office, home and the available third places, computed on the (decider, place)
-        # pairs only: the noise of each pair is keyed on (day, worker, place id), so it is the draw of the dense
-        # matrix, and the pick is that of choose() over it (office first, then home, then candidates in order)
-        keys, net = world.keys, world.network
-        u_oh = office_home_utilities(world, workers, deciders, home_ok)
-        opts = third_place_options(world, workers, deciders, s)
-        noise_oh = gumbel(keys.work, day, deciders, np.array([keys.office, keys.home], dtype=np.uint64))
-        noise_p = gumbel(keys.work, day, deciders[opts.rows], net.place_hash[opts.place][:, None])[:, 0]
-        if wb.mu < 1.0:
-            u = uniform(keys.work, day, deciders, np.array([NEST_ANGLE, NEST_EXP], dtype=np.uint64))
-            log_s = log_positive_stable(u[:, 0], u[:, 1], wb.mu)
-            noise_oh = nested_noise(noise_oh, log_s, in_nest(wb.nesting, 0), wb.mu)
-            noise_p = nested_noise(noise_p[:, None], log_s[opts.rows], np.ones(1, bool), wb.mu)[:, 0]
-        where = pick_sparse(u_oh, noise_oh, opts.rows, opts.utility + noise_p, opts.place)
-        workers.today_place[deciders] = where
+        candidate_tables(world, workers)  # built once, before the spans read it
+
+        def span(sl: slice) -> np.ndarray:
+            return choose_places(
+                world, workers, deciders[sl], None if home_ok is None else home_ok[sl], day, s
+            )
+
+        parts = map_spans(span, deciders.size, world.threads)
+        workers.today_place[deciders] = parts[0] if len(parts) == 1 else np.concatenate(parts)
     workers.third = np.flatnonzero(workers.today_place >= 0)
     workers.admitted = None
     if rec.counting:
         rec.tot.teleworkable_days += int(world.pop.teleworkable.sum())
         rec.tot.teleworker_days += int(workers.can_telework.sum())
+
+
+def choose_places(
+    world: World, workers: Workers, deciders: np.ndarray, home_ok: np.ndarray | None, day: int, s: int
+) -> np.ndarray:
+    """The logit draw of the workers ``deciders`` over office, home and their available third places (OFFICE,
+    HOME or a place row each).
+
+    Computed on the (decider, place) pairs only: the noise of each pair is keyed on (day, worker, place id), so it
+    is the draw of the dense matrix, and the pick is that of choose() over it (office first, then home, then
+    candidates in order). Each decider's result depends on its own rows only (the spans of :func:`decide`).
+    """
+    wb, keys, net = world.cfg.behaviour.work, world.keys, world.network
+    u_oh = office_home_utilities(world, workers, deciders, home_ok)
+    opts = third_place_options(world, workers, deciders, s)
+    noise_oh = gumbel(keys.work, day, deciders, np.array([keys.office, keys.home], dtype=np.uint64))
+    noise_p = gumbel_pairs(keys.work, day, deciders, opts.rows, net.place_hash[opts.place])
+    if wb.mu < 1.0:
+        u = uniform(keys.work, day, deciders, np.array([NEST_ANGLE, NEST_EXP], dtype=np.uint64))
+        log_s = log_positive_stable(u[:, 0], u[:, 1], wb.mu)
+        noise_oh = nested_noise(noise_oh, log_s, in_nest(wb.nesting, 0), wb.mu)
+        noise_p = nested_noise(noise_p[:, None], log_s[opts.rows], np.ones(1, bool), wb.mu)[:, 0]
+    noise_p += opts.utility
+    return pick_sparse(u_oh, noise_oh, opts.rows, noise_p, opts.place)
 
 
 def pick_sparse(

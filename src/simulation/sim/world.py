@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.core.config import SimConfig
+from simulation.core.parallel import resolve_threads
 from simulation.core.randomness import Streams, stable_hash
 from simulation.sim.admission import DemandMemory
 from simulation.sim.network import Network
@@ -67,6 +68,7 @@ class World:
         keys: the counter-based random channels.
         demand: the running mean of each place's demand per slot of the week, which the capacity lottery reads
             at ``sample_rate`` < 1 (:mod:`simulation.sim.admission`); created empty.
+        threads: the threads of the largest daily choices (``run.threads`` resolved; :mod:`simulation.core.parallel`).
     """
 
     cfg: SimConfig
@@ -77,9 +79,11 @@ class World:
     zp: TravelMatrices
     keys: Keys
     demand: DemandMemory = field(init=False)
+    threads: int = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "demand", DemandMemory.of(self.network.n))
+        object.__setattr__(self, "threads", resolve_threads(self.cfg.run.threads))
 
     @property
     def sample_rate(self) -> float:
