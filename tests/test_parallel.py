@@ -88,3 +88,7 @@ def test_gumbel_pairs_are_the_dense_draws(agents: list[int], data: st.DataObject
     key = np.uint64(data.draw(st.integers(0, 2**64 - 1)))
     dense = gumbel(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
     np.testing.assert_array_equal(gumbel_pairs(key, time, ids, rows, alts), dense)
+    rows.sort()  # ascending rows may pass their counts instead
+    dense = gumbel(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
+    counts = np.bincount(rows, minlength=ids.size)
+    np.testing.assert_array_equal(gumbel_pairs(key, time, ids, rows, alts, counts), dense)

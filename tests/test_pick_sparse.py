@@ -40,3 +40,9 @@ def test_pick_sparse_equals_choose_on_the_dense_matrix(case: tuple[np.ndarray, .
         pick == 0, OFFICE, np.where(pick == 1, HOME, places[np.arange(n), np.maximum(pick - 2, 0)])
     )
     np.testing.assert_array_equal(got, expected)
+    # the same with the per-decider counts the work choice passes
+    counts = np.bincount(rows, minlength=n)
+    total = u3[rows, col] + noise[:, 2:][rows, col]
+    np.testing.assert_array_equal(
+        pick_sparse(u_oh, noise[:, :2], rows, total, places[rows, col], counts), expected
+    )

@@ -101,7 +101,12 @@ def gumbel(key: np.uint64, time: int, agents: np.ndarray, alts: np.ndarray) -> n
 
 
 def gumbel_pairs(
-    key: np.uint64, time: int, agents: np.ndarray, rows: np.ndarray, alts: np.ndarray
+    key: np.uint64,
+    time: int,
+    agents: np.ndarray,
+    rows: np.ndarray,
+    alts: np.ndarray,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`gumbel` on (agent, alternative) pairs: ``gumbel(key, time, agents[rows], alts[:, None])[:, 0]``.
 
@@ -113,8 +118,11 @@ def gumbel_pairs(
         agents: agent ids, shape [n].
         rows: per pair, its agent's index into ``agents``, shape [p].
         alts: per pair, the alternative's id (uint64), shape [p].
+        counts: when ``rows`` is ascending, the pairs of each agent (then a sequential repeat replaces the
+            gather).
     """
-    h = _hash_rows(key, time, np.asarray(agents))[rows]
+    h = _hash_rows(key, time, np.asarray(agents))
+    h = h[rows] if counts is None else np.repeat(h, counts)
     with np.errstate(over="ignore"):
         h ^= np.asarray(alts, dtype=np.uint64)
         h = _mix(h)

@@ -179,6 +179,14 @@ class PlanTables:
             self._nearest[n] = out
         return self._nearest[n]
 
+    def nearest_by_row(self, n: int) -> np.ndarray:
+        """:meth:`nearest` laid out by row (car, zone) first, [2Z, K, n]: a group's lists are one contiguous
+        block, gathered by a plain copy."""
+        key = -n  # beside the [K, 2Z, n] lists, under another key
+        if key not in self._nearest:
+            self._nearest[key] = np.ascontiguousarray(self.nearest(n).transpose(1, 0, 2))
+        return self._nearest[key]
+
 
 def _take_cells(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``table[rows[:, None], cols]`` by flat 1-D take (a -1 column reads column 0: the caller masks it); the
@@ -202,15 +210,16 @@ def reach_columns(
     Returns:
         [G, C] column indices, each row's places ascending then -1 padding, C the most places of a row.
     """
-    near = tab.nearest(n)  # [K, 2Z, n]
-    n_cat = near.shape[0]
+    near = tab.nearest_by_row(n)  # [2Z, K, n]
+    n_cat = near.shape[1]
     pending = ((bits[:, None] >> np.arange(n_cat)) & 1).astype(bool)  # [G, K]
-    parts = [np.where(pending[:, :, None], near[:, home_row].transpose(1, 0, 2), -1)]
+    parts = [near[home_row]]  # [G, K, n] each
+    parts[0][~pending] = -1
     away = work_row >= 0
     if away.any():
-        from_work = near[:, np.maximum(work_row, 0)].transpose(1, 0, 2)
-        parts.append(np.where(pending[:, :, None] & away[:, None, None], from_work, -1))
-    cols = np.concatenate(parts, axis=1).reshape(bits.size, -1)
+        parts.append(near[np.maximum(work_row, 0)])
+        parts[1][~(pending & away[:, None])] = -1
+    cols = (np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0]).reshape(bits.size, -1)
     if cols.shape[1] == 0:  # no place covers any category
         return np.full((bits.size, 1), -1, dtype=np.int64)
     # Sorted as unsigned, the -1 pads (the largest uint64) go after each row's places, which come out ascending;
@@ -262,6 +271,11 @@ def detour(
     return np.maximum(km, 0.0), np.maximum(minutes, 0.0)
 
 
+PLAN_SPAN_ROWS = (
+    20_000  # residents per thread, at least, when planning is split (a resident costs ~5x a worker)
+)
+
+
 def plan(
     world: World,
     res: Residents,
@@ -288,13 +302,13 @@ def plan(
     # the caches the spans read, built once before them
     tab = plan_tables(world, res)
     if med.size > max(sv.full_search_places, sv.consideration_set):
-        tab.nearest(sv.reach_set)
+        tab.nearest_by_row(sv.reach_set)
     _asc_kind(world, res)
 
     def span(sl: slice) -> PlanChoice:
         return plan_choices(world, res, who[sl], day, s, abs_slot, away_zone)
 
-    parts = map_spans(span, who.size, world.threads)
+    parts = map_spans(span, who.size, world.threads, PLAN_SPAN_ROWS)
     choice = parts[0] if len(parts) == 1 else PlanChoice.concat(parts)
     _give_up(world, res, choice.give_up, rec)
     r = choice.go

@@ -150,6 +150,7 @@ class CandidateTables:
     place: np.ndarray
     minutes: np.ndarray
     eur: np.ndarray
+    money_priced: np.ndarray
 
     @property
     def reach_minutes(self) -> np.ndarray:
@@ -176,6 +177,7 @@ def candidate_tables(world: World, workers: Workers) -> CandidateTables:
         place=c,
         minutes=world.zp.minutes[car, zone, c],
         eur=world.zp.eur[car, zone, c],
+        money_priced=world.zp.eur[car, zone, c] * 2 + world.network.price_day[c],
     )
     workers._tables = tab
     return tab
@@ -198,14 +200,22 @@ class ThirdPlaceOptions:
     the dense [deciders x K] matrix (the Rhône: 7 of 15 on average).
 
     Attributes:
-        rows: the decider of each pair (index into ``who``), ascending; col: its column among the candidates
-            (ascending within a decider); place: the place row; utility: the pair's deterministic utility.
+        rows: the decider of each pair (index into ``who``), ascending; counts: the pairs of each decider;
+            cell: the pair's cell ``row * K + column`` of the candidate tables (columns ascending within a
+            decider); k: the tables' width K; place: the place row; utility: the pair's deterministic utility.
     """
 
     rows: np.ndarray
-    col: np.ndarray
+    counts: np.ndarray
+    cell: np.ndarray
+    k: int
     place: np.ndarray
     utility: np.ndarray
+
+    @property
+    def col(self) -> np.ndarray:
+        """Each pair's column among its decider's candidates."""
+        return self.cell % max(self.k, 1)
 
 
 def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int) -> ThirdPlaceOptions:
@@ -240,30 +250,33 @@ def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int)
         count = np.where(fits & (np.take(reach, base + np.minimum(probe, k)) <= thr), probe, count)
         step >>= 1
     mask = open_g[g] & (np.arange(k)[None, :] < count[:, None])
-    flat = np.flatnonzero(mask)
-    rows = np.repeat(np.arange(who.shape[0]), mask.sum(axis=1))
-    col = flat - rows * k
-    cell = g[rows] * k + col
+    counts = mask.sum(axis=1)
+    # The pairs, decider by decider. Per-decider values reach their pairs by np.repeat (a sequential copy), not
+    # by a gather through `rows`; the cell is the flat index into [n, K] moved to the decider's table row.
+    rows = np.repeat(np.arange(who.shape[0]), counts)
+    cell = np.flatnonzero(mask)
+    cell += np.repeat((g - np.arange(who.shape[0])) * k, counts)
     t = np.take(tab.minutes, cell)
     place = np.take(tab.cand, cell)
-    w = who[rows]
-    if pol.employer_pays_third_place:
-        price: np.ndarray | float = 0.0
-    else:
-        price = np.where(workers.subscribed[w] == place, 0.0, net.price_day[place])
     # the terms in the order of the docstring's sum (the same floating-point numbers whatever the layout)
     u = wb.b_time * t
-    u += (wb.asc_third + wb.third_taste_sd * world.pop.third_taste[who])[rows]
-    money = np.take(tab.eur, cell)
-    money *= 2
-    money += price
+    u += np.repeat(wb.asc_third + wb.third_taste_sd * world.pop.third_taste[who], counts)
+    if pol.employer_pays_third_place:
+        money = np.take(tab.eur, cell)
+        money *= 2
+        money += 0.0
+    else:
+        # 2 trip_eur + the day price, from the table; 2 trip_eur + 0 where the worker holds a subscription there
+        money = np.take(tab.money_priced, cell)
+        sub = np.flatnonzero(np.repeat(workers.subscribed[who], counts) == place)
+        money[sub] = np.take(tab.eur, cell[sub]) * 2
     money *= wb.b_cost
     u += money
     u += np.take(
         wb.community * np.log1p(workers.regulars / world.sample_rate), place
     )  # per place, then taken
-    u += wb.habit * (workers.last_place[w] == place)
-    return ThirdPlaceOptions(rows=rows, col=col, place=place, utility=u)
+    np.add(u, wb.habit, out=u, where=np.repeat(workers.last_place[who], counts) == place)
+    return ThirdPlaceOptions(rows=rows, counts=counts, cell=cell, k=k, place=place, utility=u)
 
 
 def office_home_utilities(
@@ -354,18 +367,25 @@ def choose_places(
     u_oh = office_home_utilities(world, workers, deciders, home_ok)
     opts = third_place_options(world, workers, deciders, s)
     noise_oh = gumbel(keys.work, day, deciders, np.array([keys.office, keys.home], dtype=np.uint64))
-    noise_p = gumbel_pairs(keys.work, day, deciders, opts.rows, net.place_hash[opts.place])
+    noise_p = gumbel_pairs(keys.work, day, deciders, opts.rows, net.place_hash[opts.place], opts.counts)
     if wb.mu < 1.0:
         u = uniform(keys.work, day, deciders, np.array([NEST_ANGLE, NEST_EXP], dtype=np.uint64))
         log_s = log_positive_stable(u[:, 0], u[:, 1], wb.mu)
         noise_oh = nested_noise(noise_oh, log_s, in_nest(wb.nesting, 0), wb.mu)
-        noise_p = nested_noise(noise_p[:, None], log_s[opts.rows], np.ones(1, bool), wb.mu)[:, 0]
+        # every third place is in the nest: nested_noise's mu (log_s + leaf), in place
+        noise_p += np.repeat(log_s, opts.counts)
+        noise_p *= wb.mu
     noise_p += opts.utility
-    return pick_sparse(u_oh, noise_oh, opts.rows, noise_p, opts.place)
+    return pick_sparse(u_oh, noise_oh, opts.rows, noise_p, opts.place, opts.counts)
 
 
 def pick_sparse(
-    u_oh: np.ndarray, noise_oh: np.ndarray, rows: np.ndarray, total_p: np.ndarray, place: np.ndarray
+    u_oh: np.ndarray,
+    noise_oh: np.ndarray,
+    rows: np.ndarray,
+    total_p: np.ndarray,
+    place: np.ndarray,
+    counts: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each decider's pick (OFFICE, HOME or a place row): the highest utility + noise, ties to the first column.
 
@@ -374,15 +394,18 @@ def pick_sparse(
         rows: the decider of each third-place pair, ascending (columns ascending within a decider).
         total_p: each pair's utility + noise.
         place: each pair's place row.
+        counts: the pairs of each decider (``np.bincount(rows, minlength=n)``), when the caller has them.
     """
     n = u_oh.shape[0]
     total_oh = np.where(np.isfinite(u_oh), u_oh + noise_oh, -np.inf)
     best = np.full(n, -np.inf)
     best_place = np.full(n, -1, dtype=np.int64)
     if rows.size:
-        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        best[rows[starts]] = np.maximum.reduceat(total_p, starts)
-        top = np.flatnonzero(total_p == best[rows])
+        counts = np.bincount(rows, minlength=n) if counts is None else counts
+        some = np.flatnonzero(counts)
+        starts = (np.cumsum(counts) - counts)[some]
+        best[some] = np.maximum.reduceat(total_p, starts)
+        top = np.flatnonzero(total_p == np.repeat(best[some], counts[some]))
         first = top[np.r_[True, rows[top[1:]] != rows[top[:-1]]]]  # the first column reaching the best
         best_place[rows[first]] = place[first]
     office = (total_oh[:, 0] >= total_oh[:, 1]) & (total_oh[:, 0] >= best)
