@@ -133,7 +133,12 @@ def main() -> None:
         rows.append(row)
     table = pd.DataFrame(rows)
     args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "scale.csv", index=False)
+    path = args.out / "scale.csv"
+    if path.exists():  # the territories measured now replace their rows; the others' rows are kept
+        old = pd.read_csv(path)
+        kept = old[~old["territory"].isin(table["territory"])]
+        table = pd.concat([kept, table], ignore_index=True).sort_values("adults", ignore_index=True)
+    table.to_csv(path, index=False)
     plot(table, args.out / "scale.png")
     print(f"wrote {args.out / 'scale.csv'} and {args.out / 'scale.png'}")
     print(table.to_markdown(index=False) if _has_tabulate() else table.to_string(index=False))

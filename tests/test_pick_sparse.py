@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulation.core.choice import choose
-from simulation.sim.work import HOME, OFFICE, pick_sparse
+from simulation.sim.work import HOME, OFFICE, own_pairs, pick_sparse
 
 
 @st.composite
@@ -46,3 +46,18 @@ def test_pick_sparse_equals_choose_on_the_dense_matrix(case: tuple[np.ndarray, .
     np.testing.assert_array_equal(
         pick_sparse(u_oh, noise[:, :2], rows, total, places[rows, col], counts), expected
     )
+
+
+@given(st.data())
+def test_own_pairs_are_the_pairs_at_their_deciders_target(data: st.DataObject) -> None:
+    """own_pairs() reads only the deciders with a target, and finds what the per-pair comparison finds."""
+    counts = np.array(data.draw(st.lists(st.integers(0, 5), min_size=1, max_size=12)), dtype=np.int64)
+    n_pairs = int(counts.sum())
+    place = np.array(
+        data.draw(st.lists(st.integers(0, 6), min_size=n_pairs, max_size=n_pairs)), dtype=np.int64
+    )
+    target = np.array(
+        data.draw(st.lists(st.integers(-1, 6), min_size=counts.size, max_size=counts.size)), dtype=np.int64
+    )
+    expected = np.flatnonzero(np.repeat(target, counts) == place)
+    np.testing.assert_array_equal(own_pairs(target, counts, place), expected)

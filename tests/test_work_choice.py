@@ -290,3 +290,36 @@ def test_bad_work_choice_values_exit_2_naming_the_key(tmp_path, override, key):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and f"'{key}'" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("asc_third", [-4.13, 0.0, 4.0])
+@pytest.mark.parametrize(("nesting", "mu"), [("remote", 0.5), ("away", 0.3), ("remote", 1.0)])
+def test_screening_the_pairs_keeps_every_pick(asc_third, nesting, mu, monkeypatch):
+    """The pairs dropped by could_win() never win: the screened choice is the full one, pick for pick, whether
+    third places rarely win (the calibrated constant), often, or nearly always; and the screen does drop pairs."""
+    cfg = synthetic_cfg(
+        **{"behaviour.work.asc_third": asc_third, "behaviour.work.nesting": nesting, "behaviour.work.mu": mu}
+    )
+    model = SharedPlacesModel(cfg)
+    for _ in range(9):  # into the second week: habits, regulars and subscriptions are set
+        model.step()
+    world, workers = model.world, model.workers
+    deciders = np.flatnonzero(workers.can_telework)
+    picked: list[int] = []  # pairs reaching the pick, full then screened
+    real = work_choice.pick_sparse
+
+    def spy(u_oh, noise_oh, rows, *rest):
+        picked.append(rows.size)
+        return real(u_oh, noise_oh, rows, *rest)
+
+    monkeypatch.setattr(work_choice, "pick_sparse", spy)
+    wins = 0
+    for day, s in [(9, 6), (10, 9), (11, 12)]:
+        full = work_choice.choose_places(world, workers, deciders, None, day, s, screen=False)
+        screened = work_choice.choose_places(world, workers, deciders, None, day, s)
+        np.testing.assert_array_equal(screened, full)
+        wins += int((full >= 0).sum())
+    if asc_third >= 0:
+        assert wins > 0  # third places do win, and the screen kept them
+    n_full, n_screened = sum(picked[0::2]), sum(picked[1::2])
+    assert wins <= n_screened < n_full  # every winner reached the pick; some pairs did not

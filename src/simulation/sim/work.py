@@ -18,7 +18,7 @@ import numpy as np
 
 from simulation.core.choice import admit, log_positive_stable, nested_noise
 from simulation.core.parallel import map_spans
-from simulation.core.randomness import gumbel, gumbel_pairs, stable_hash, uniform
+from simulation.core.randomness import gumbel, stable_hash, to_gumbel, uniform, uniform_pairs
 from simulation.sim.admission import slot_admission
 from simulation.sim.network import WORK
 from simulation.sim.recorder import Recorder
@@ -268,15 +268,35 @@ def third_place_options(world: World, workers: Workers, who: np.ndarray, s: int)
     else:
         # 2 trip_eur + the day price, from the table; 2 trip_eur + 0 where the worker holds a subscription there
         money = np.take(tab.money_priced, cell)
-        sub = np.flatnonzero(np.repeat(workers.subscribed[who], counts) == place)
+        sub = own_pairs(workers.subscribed[who], counts, place)
         money[sub] = np.take(tab.eur, cell[sub]) * 2
     money *= wb.b_cost
     u += money
     u += np.take(
         wb.community * np.log1p(workers.regulars / world.sample_rate), place
     )  # per place, then taken
-    np.add(u, wb.habit, out=u, where=np.repeat(workers.last_place[who], counts) == place)
+    u[own_pairs(workers.last_place[who], counts, place)] += wb.habit
     return ThirdPlaceOptions(rows=rows, counts=counts, cell=cell, k=k, place=place, utility=u)
+
+
+def own_pairs(target: np.ndarray, counts: np.ndarray, place: np.ndarray) -> np.ndarray:
+    """The pairs whose place is their decider's ``target`` place (its subscription, its last third place; -1:
+    none), ascending: only the pairs of deciders with a target are read.
+
+    Args:
+        target: per decider, a place row or -1.
+        counts: the pairs of each decider (pairs decider by decider).
+        place: each pair's place row.
+    """
+    d = np.flatnonzero((target >= 0) & (counts > 0))
+    c = counts[d]
+    total = int(c.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = (np.cumsum(counts) - counts)[d]
+    # the pair indices of those deciders, range after range
+    idx = np.arange(total) + np.repeat(starts - (np.cumsum(c) - c), c)
+    return idx[place[idx] == np.repeat(target[d], c)]
 
 
 def office_home_utilities(
@@ -324,6 +344,9 @@ def in_nest(nesting: str, n_third: int) -> np.ndarray:
     return np.array(head + [True] * n_third)
 
 
+DECIDE_BLOCK = 16_384  # deciders per block of the work choice (same picks whatever the block)
+
+
 def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> None:
     """Each weekday (slot ``s`` is its AM): the workers who may work away from the office choose where to work.
 
@@ -340,9 +363,15 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
         candidate_tables(world, workers)  # built once, before the spans read it
 
         def span(sl: slice) -> np.ndarray:
-            return choose_places(
-                world, workers, deciders[sl], None if home_ok is None else home_ok[sl], day, s
-            )
+            # block by block: a block's pairs (about 18 per decider on Île-de-France) fit in the CPU's cache
+            out = [
+                choose_places(
+                    world, workers, deciders[i:j], None if home_ok is None else home_ok[i:j], day, s
+                )
+                for i in range(sl.start, sl.stop, DECIDE_BLOCK)
+                for j in [min(i + DECIDE_BLOCK, sl.stop)]
+            ]
+            return out[0] if len(out) == 1 else np.concatenate(out)
 
         parts = map_spans(span, deciders.size, world.threads)
         workers.today_place[deciders] = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -353,8 +382,17 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
         rec.tot.teleworker_days += int(workers.can_telework.sum())
 
 
+SCREEN_MARGIN = 1e-9  # uniforms this close below a decider's threshold are kept: far above rounding errors
+
+
 def choose_places(
-    world: World, workers: Workers, deciders: np.ndarray, home_ok: np.ndarray | None, day: int, s: int
+    world: World,
+    workers: Workers,
+    deciders: np.ndarray,
+    home_ok: np.ndarray | None,
+    day: int,
+    s: int,
+    screen: bool = True,
 ) -> np.ndarray:
     """The logit draw of the workers ``deciders`` over office, home and their available third places (OFFICE,
     HOME or a place row each).
@@ -362,21 +400,72 @@ def choose_places(
     Computed on the (decider, place) pairs only: the noise of each pair is keyed on (day, worker, place id), so it
     is the draw of the dense matrix, and the pick is that of choose() over it (office first, then home, then
     candidates in order). Each decider's result depends on its own rows only (the spans of :func:`decide`).
+
+    With ``screen`` (the default; same picks), the pairs that cannot win are dropped after their uniform draw and
+    before the rest of their noise and the pick (:func:`could_win`): on a usual day a third place wins for about
+    one decider in a hundred.
     """
     wb, keys, net = world.cfg.behaviour.work, world.keys, world.network
     u_oh = office_home_utilities(world, workers, deciders, home_ok)
     opts = third_place_options(world, workers, deciders, s)
     noise_oh = gumbel(keys.work, day, deciders, np.array([keys.office, keys.home], dtype=np.uint64))
-    noise_p = gumbel_pairs(keys.work, day, deciders, opts.rows, net.place_hash[opts.place], opts.counts)
+    log_s = None
     if wb.mu < 1.0:
         u = uniform(keys.work, day, deciders, np.array([NEST_ANGLE, NEST_EXP], dtype=np.uint64))
         log_s = log_positive_stable(u[:, 0], u[:, 1], wb.mu)
         noise_oh = nested_noise(noise_oh, log_s, in_nest(wb.nesting, 0), wb.mu)
+    unif = uniform_pairs(keys.work, day, deciders, opts.rows, net.place_hash[opts.place], opts.counts)
+    rows, counts, place, util = opts.rows, opts.counts, opts.place, opts.utility
+    if screen and rows.size:
+        keep = could_win(u_oh, noise_oh, util, counts, unif, log_s, wb.mu)
+        rows, place, util, unif = rows[keep], place[keep], util[keep], unif[keep]
+        counts = np.bincount(rows, minlength=deciders.size)
+    noise_p = to_gumbel(unif)
+    if log_s is not None:
         # every third place is in the nest: nested_noise's mu (log_s + leaf), in place
-        noise_p += np.repeat(log_s, opts.counts)
+        noise_p += np.repeat(log_s, counts)
         noise_p *= wb.mu
-    noise_p += opts.utility
-    return pick_sparse(u_oh, noise_oh, opts.rows, noise_p, opts.place, opts.counts)
+    noise_p += util
+    return pick_sparse(u_oh, noise_oh, rows, noise_p, place, counts)
+
+
+def could_win(
+    u_oh: np.ndarray,
+    noise_oh: np.ndarray,
+    util: np.ndarray,
+    counts: np.ndarray,
+    unif: np.ndarray,
+    log_s: np.ndarray | None,
+    mu: float,
+) -> np.ndarray:
+    """The (decider, third place) pairs that may beat the office and home, from their uniform draws.
+
+    A pair wins only if ``u + noise`` exceeds the better of office and home, B (which win ties). Its noise is the
+    Gumbel ``g = -ln(-ln U)`` (nested: ``mu (log_s + g)``) and its utility is at most the decider's best third
+    place's, u_max; so it can win only if ``g > (B - u_max)`` (nested: ``(B - u_max) / mu - log_s``), that is
+    ``U > exp(-exp(-that))``: one threshold per decider, compared with the uniforms. The threshold is lowered by
+    :data:`SCREEN_MARGIN`, far more than the rounding of these sums, so no pair that wins in the full computation
+    is dropped.
+
+    Args:
+        u_oh, noise_oh: [n, 2] utilities and (nested) noise of office and home.
+        util: each pair's utility (pairs decider by decider); counts: the pairs of each decider.
+        unif: each pair's uniform draw.
+        log_s, mu: the nest's per-decider scale draw and the nesting parameter (None: no nest).
+
+    Returns:
+        The indices of the pairs kept, ascending.
+    """
+    n = u_oh.shape[0]
+    total_oh = np.where(np.isfinite(u_oh), u_oh + noise_oh, -np.inf)
+    best = np.maximum(total_oh[:, 0], total_oh[:, 1])
+    some = np.flatnonzero(counts)
+    umax = np.full(n, -np.inf)
+    umax[some] = np.maximum.reduceat(util, (np.cumsum(counts) - counts)[some])
+    need = best - umax if log_s is None else (best - umax) / mu - log_s
+    with np.errstate(over="ignore"):
+        threshold = np.exp(-np.exp(-need)) - SCREEN_MARGIN
+    return np.flatnonzero(unif > np.repeat(threshold, counts))
 
 
 def pick_sparse(
