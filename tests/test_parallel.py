@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tests.conftest import synthetic_cfg
 
 from simulation.core import parallel
-from simulation.core.randomness import gumbel, gumbel_pairs
+from simulation.core.randomness import uniform, uniform_pairs
 from simulation.model import run
 
 
@@ -77,8 +77,8 @@ def test_a_run_is_the_same_with_threads(monkeypatch: pytest.MonkeyPatch) -> None
     data=st.data(),
     time=st.integers(0, 10_000),
 )
-def test_gumbel_pairs_are_the_dense_draws(agents: list[int], data: st.DataObject, time: int) -> None:
-    """The work choice's per-pair noise (agent hash once per agent) equals gumbel() on the pairs, bit for bit."""
+def test_uniform_pairs_are_the_dense_draws(agents: list[int], data: st.DataObject, time: int) -> None:
+    """The work choice's per-pair draws (agent hash once per agent) equal uniform() on the pairs, bit for bit."""
     ids = np.array(agents, dtype=np.int64)
     rows = np.array(data.draw(st.lists(st.integers(0, len(agents) - 1), max_size=40)), dtype=np.int64)
     alts = np.array(
@@ -86,9 +86,9 @@ def test_gumbel_pairs_are_the_dense_draws(agents: list[int], data: st.DataObject
         dtype=np.uint64,
     )
     key = np.uint64(data.draw(st.integers(0, 2**64 - 1)))
-    dense = gumbel(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
-    np.testing.assert_array_equal(gumbel_pairs(key, time, ids, rows, alts), dense)
+    dense = uniform(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
+    np.testing.assert_array_equal(uniform_pairs(key, time, ids, rows, alts), dense)
     rows.sort()  # ascending rows may pass their counts instead
-    dense = gumbel(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
+    dense = uniform(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
     counts = np.bincount(rows, minlength=ids.size)
-    np.testing.assert_array_equal(gumbel_pairs(key, time, ids, rows, alts, counts), dense)
+    np.testing.assert_array_equal(uniform_pairs(key, time, ids, rows, alts, counts), dense)

@@ -169,19 +169,6 @@ def uniform_pairs(
     return _to_unit(_mix_blocks(h))
 
 
-def gumbel_pairs(
-    key: np.uint64,
-    time: int,
-    agents: np.ndarray,
-    rows: np.ndarray,
-    alts: np.ndarray,
-    counts: np.ndarray | None = None,
-) -> np.ndarray:
-    """:func:`gumbel` on (agent, alternative) pairs: ``gumbel(key, time, agents[rows], alts[:, None])[:, 0]``
-    (arguments as :func:`uniform_pairs`)."""
-    return to_gumbel(uniform_pairs(key, time, agents, rows, alts, counts))
-
-
 def to_gumbel(u: np.ndarray) -> np.ndarray:
     """``-log(-log(u))``, in place (``u`` is a fresh array)."""
     np.log(u, out=u)
