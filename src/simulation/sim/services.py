@@ -271,9 +271,11 @@ def detour(
     return np.maximum(km, 0.0), np.maximum(minutes, 0.0)
 
 
-PLAN_SPAN_ROWS = (
-    20_000  # residents per thread, at least, when planning is split (a resident costs ~5x a worker)
-)
+# Planning is split into threads when each thread gets at least this many (resident, place searched) cells: a
+# resident's cost grows with the places searched for it (every point of contact up to full_search_places, about
+# 4 reach lists above). The Rhône (454 points of contact): 3,300 residents a thread; Île-de-France: 23,000.
+PLAN_SPAN_CELLS = 1_500_000
+PLAN_SPAN_ROWS = 2_000  # and never fewer residents a thread than this
 
 
 def plan(
@@ -301,14 +303,16 @@ def plan(
         return
     # the caches the spans read, built once before them
     tab = plan_tables(world, res)
-    if med.size > max(sv.full_search_places, sv.consideration_set):
+    full = med.size <= max(sv.full_search_places, sv.consideration_set)
+    if not full:
         tab.nearest_by_row(sv.reach_set)
     _asc_kind(world, res)
 
     def span(sl: slice) -> PlanChoice:
         return plan_choices(world, res, who[sl], day, s, abs_slot, away_zone)
 
-    parts = map_spans(span, who.size, world.threads, PLAN_SPAN_ROWS)
+    width = med.size if full else 4 * sv.reach_set
+    parts = map_spans(span, who.size, world.threads, max(PLAN_SPAN_ROWS, PLAN_SPAN_CELLS // max(width, 1)))
     choice = parts[0] if len(parts) == 1 else PlanChoice.concat(parts)
     _give_up(world, res, choice.give_up, rec)
     r = choice.go
