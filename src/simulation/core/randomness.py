@@ -25,16 +25,6 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser, vectorised (wrapping uint64 arithmetic)."""
-    x = x ^ (x >> np.uint64(30))  # a new array: the caller's is left alone; the rest works in place
-    x *= _M1
-    x ^= x >> np.uint64(27)
-    x *= _M2
-    x ^= x >> np.uint64(31)
-    return x
-
-
 def stable_hash(text: str) -> np.uint64:
     """A 64-bit hash of a string that is the same on every machine and Python run (unlike ``hash``)."""
     return np.uint64(int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little"))
@@ -75,7 +65,9 @@ _UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 def _hash_rows(key: np.uint64, time: int, agents: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
-        h = _mix(np.uint64(key) ^ (np.uint64(time) * _GOLDEN + np.uint64(0x632BE59BD9B4E019)))
+        h = _mix_blocks(
+            np.array([np.uint64(key) ^ (np.uint64(time) * _GOLDEN + np.uint64(0x632BE59BD9B4E019))])
+        )
         x = agents.astype(np.uint64) * _GOLDEN
         x += np.uint64(1)
         x ^= h
@@ -83,9 +75,9 @@ def _hash_rows(key: np.uint64, time: int, agents: np.ndarray) -> np.ndarray:
 
 
 def _mix_blocks(x: np.ndarray, block: int = _BLOCK) -> np.ndarray:
-    """:func:`_mix` of a fresh uint64 array, in place and block by block (the same numbers: the operations are
-    elementwise). Over whole arrays of millions, each of the mix's steps wrote and read its temporaries in memory;
-    a block's stay in cache, several times faster."""
+    """The SplitMix64 finaliser (wrapping uint64 arithmetic) of a fresh uint64 array, in place and block by block
+    (the operations are elementwise, so any block gives the same numbers). Over whole arrays of millions, each of
+    the mix's steps wrote and read its temporaries in memory; a block's stay in cache, several times faster."""
     flat = x.reshape(-1)
     tmp = np.empty(min(block, flat.size), dtype=np.uint64)
     with np.errstate(over="ignore"):

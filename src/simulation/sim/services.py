@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulation.core.choice import admit, choose, first_true, nearest_columns, popcount
+from simulation.core.config import ServiceBehaviour
 from simulation.core.parallel import map_spans
 from simulation.core.randomness import gumbel, uniform
 from simulation.sim.admission import slot_admission
@@ -278,6 +279,12 @@ PLAN_SPAN_CELLS = 1_500_000
 PLAN_SPAN_ROWS = 2_000  # and never fewer residents a thread than this
 
 
+def searches_every_place(sv: ServiceBehaviour, n_places: int) -> bool:
+    """Whether planning searches every point of contact for each group (the exact [groups x places] search), or
+    only the reach lists: above ``full_search_places`` (docs/ODD.md 7.2)."""
+    return n_places <= max(sv.full_search_places, sv.consideration_set)
+
+
 def plan(
     world: World,
     res: Residents,
@@ -303,7 +310,7 @@ def plan(
         return
     # the caches the spans read, built once before them
     tab = plan_tables(world, res)
-    full = med.size <= max(sv.full_search_places, sv.consideration_set)
+    full = searches_every_place(sv, med.size)
     if not full:
         tab.nearest_by_row(sv.reach_set)
     _asc_kind(world, res)
@@ -381,7 +388,7 @@ def plan_choices(
     # The columns searched for each group's consideration set: every mediation place (exact, [groups x places]),
     # or on a large territory only the reach_set nearest from home and, on a day away, from the work zone
     # (docs/ODD.md 7.2: linear in the zones, where every place for every group grows with their square).
-    full = med.size <= max(sv.full_search_places, kset)
+    full = searches_every_place(sv, med.size)
     if full:
         ccols = None
         f = first[ginv]  # [G, M]

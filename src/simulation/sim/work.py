@@ -364,14 +364,15 @@ def decide(world: World, workers: Workers, day: int, s: int, rec: Recorder) -> N
 
         def span(sl: slice) -> np.ndarray:
             # block by block: a block's pairs (about 18 per decider on Île-de-France) fit in the CPU's cache
-            out = [
-                choose_places(
-                    world, workers, deciders[i:j], None if home_ok is None else home_ok[i:j], day, s
+            out = []
+            for i in range(sl.start, sl.stop, DECIDE_BLOCK):
+                b = slice(i, min(i + DECIDE_BLOCK, sl.stop))
+                out.append(
+                    choose_places(
+                        world, workers, deciders[b], None if home_ok is None else home_ok[b], day, s
+                    )
                 )
-                for i in range(sl.start, sl.stop, DECIDE_BLOCK)
-                for j in [min(i + DECIDE_BLOCK, sl.stop)]
-            ]
-            return out[0] if len(out) == 1 else np.concatenate(out)
+            return np.concatenate(out)
 
         parts = map_spans(span, deciders.size, world.threads)
         workers.today_place[deciders] = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -457,7 +458,7 @@ def could_win(
         The indices of the pairs kept, ascending.
     """
     n = u_oh.shape[0]
-    total_oh = np.where(np.isfinite(u_oh), u_oh + noise_oh, -np.inf)
+    total_oh = office_home_totals(u_oh, noise_oh)
     best = np.maximum(total_oh[:, 0], total_oh[:, 1])
     some = np.flatnonzero(counts)
     umax = np.full(n, -np.inf)
@@ -466,6 +467,11 @@ def could_win(
     with np.errstate(over="ignore"):
         threshold = np.exp(-np.exp(-need)) - SCREEN_MARGIN
     return np.flatnonzero(unif > np.repeat(threshold, counts))
+
+
+def office_home_totals(u_oh: np.ndarray, noise_oh: np.ndarray) -> np.ndarray:
+    """Utility + noise of office and home [n, 2]; -inf where unavailable (home without allowance)."""
+    return np.where(np.isfinite(u_oh), u_oh + noise_oh, -np.inf)
 
 
 def pick_sparse(
@@ -486,7 +492,7 @@ def pick_sparse(
         counts: the pairs of each decider (``np.bincount(rows, minlength=n)``), when the caller has them.
     """
     n = u_oh.shape[0]
-    total_oh = np.where(np.isfinite(u_oh), u_oh + noise_oh, -np.inf)
+    total_oh = office_home_totals(u_oh, noise_oh)
     best = np.full(n, -np.inf)
     best_place = np.full(n, -1, dtype=np.int64)
     if rows.size:
