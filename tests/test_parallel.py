@@ -92,3 +92,22 @@ def test_uniform_pairs_are_the_dense_draws(agents: list[int], data: st.DataObjec
     dense = uniform(key, time, ids[rows], alts[:, None])[:, 0] if rows.size else np.zeros(0)
     counts = np.bincount(rows, minlength=ids.size)
     np.testing.assert_array_equal(uniform_pairs(key, time, ids, rows, alts, counts), dense)
+
+
+@pytest.mark.parametrize("full_search_places", [2000, 0], ids=["every_place", "reach_lists"])
+def test_planning_in_blocks_of_one_group_gives_the_same_run(
+    monkeypatch: pytest.MonkeyPatch, full_search_places: int
+) -> None:
+    """The planning searches groups in cache-sized blocks (services.PLAN_BLOCK_CELLS); a block of one group each
+    gives the run of the default blocks, on the full search and on the reach lists, to the last digit."""
+    from simulation.sim import services
+
+    cfg = synthetic_cfg(**{"run.threads": 1, "behaviour.service.full_search_places": full_search_places})
+    blocks = run(cfg)
+    monkeypatch.setattr(services, "PLAN_BLOCK_CELLS", 1)
+    ones = run(cfg)
+    drop = {"runtime_s"}
+    assert {k: v for k, v in blocks.summary.items() if k not in drop} == {
+        k: v for k, v in ones.summary.items() if k not in drop
+    }
+    pd.testing.assert_frame_equal(blocks.tables["places"], ones.tables["places"])

@@ -384,55 +384,20 @@ def plan_choices(
     gz, gc, ginv, gdeadline, gwz, kinv = group_rows(z, c, inv, deadline, wz_all)
     tab = plan_tables(world, res)
     nz = world.zz.minutes.shape[1]
-    kset = sv.consideration_set
     # The columns searched for each group's consideration set: every mediation place (exact, [groups x places]),
     # or on a large territory only the reach_set nearest from home and, on a day away, from the work zone
     # (docs/ODD.md 7.2: linear in the zones, where every place for every group grows with their square).
-    full = searches_every_place(sv, med.size)
-    if full:
-        ccols = None
-        f = first[ginv]  # [G, M]
-        t = tab.to_place[gc * nz + gz]
-    else:
+    ccols = None
+    if not searches_every_place(sv, med.size):
         ccols = reach_columns(
             tab, ubits[ginv], gc * nz + gz, np.where(gwz >= 0, gc * nz + gwz, -1), sv.reach_set
         )
-        f = first[ginv[:, None], ccols]  # [G, C]
-        t = _take_cells(tab.to_place, gc * nz + gz, ccols)
-    day_of = (abs_slot + f) // 3
-    ok = (f >= 0) & (day_of <= gdeadline[:, None])
-    days_until = day_of - day
-    chain = np.flatnonzero(gwz >= 0)
-    if chain.size:
-        # the detour's minutes, as detour() computes them (same terms, same order), from the row tables
-        hc, cc, wc = gz[chain], gc[chain], gwz[chain]
-        direct = world.zz.minutes[cc, hc, wc]
-        if ccols is None:
-            leg1, leg2 = tab.zone_to_place[cc * nz + hc], tab.place_to_zone[cc * nz + wc]
-        else:
-            leg1 = _take_cells(tab.zone_to_place, cc * nz + hc, ccols[chain])
-            leg2 = _take_cells(tab.place_to_zone, cc * nz + wc, ccols[chain])
-        dmin = np.maximum(leg1 + leg2 - direct[:, None], 0.0)
-        today = day_of[chain] == day
-        t[chain] = np.where(today, dmin / 2.0, t[chain])
-    if ccols is not None:
-        ok &= ccols >= 0  # padding of the reach columns (a place listed from home and from work counts once)
+    # per distinct pending set and place: the days until its first slot serving one of them (NEVER if none),
+    # so that a place is in time when that is at most the group's days to its earliest deadline
+    days_to = np.where(first >= 0, (abs_slot + first) // 3 - day, NEVER)
+    cons = _consideration(world, tab, first, days_to, ccols, gz, gc, gwz, gdeadline - day, ginv)
+    f, t, days_until, ok, cols = (a[kinv] for a in cons)  # [R, k]
     asc = _asc_kind(world, res)
-    # consideration set: only the nearest few places that can serve in time are weighed (a resident knows a
-    # handful of points of contact; without it the many far alternatives would crowd out giving up). Utilities
-    # and noise are computed on those columns only: the noise of a (resident, place) is keyed on the place's
-    # id, so the draws, and the choice, are those of the full matrix with the other columns at -inf.
-    if f.shape[1] > kset:
-        gsel = np.argpartition(np.where(ok, t, np.inf), kset - 1, axis=1)[:, :kset]  # [G, k]
-    else:
-        gsel = np.broadcast_to(np.arange(f.shape[1]), (gz.size, f.shape[1]))
-    # the selected columns as mediation-place indices (on the reach path, through each group's listed places)
-    gcols = gsel if ccols is None else np.maximum(np.take_along_axis(ccols, gsel, axis=1), 0)
-    f = np.take_along_axis(f, gsel, axis=1)[kinv]
-    t = np.take_along_axis(t, gsel, axis=1)[kinv]
-    days_until = np.take_along_axis(days_until, gsel, axis=1)[kinv]
-    ok = np.take_along_axis(ok, gsel, axis=1)[kinv]
-    cols = gcols[kinv]  # [R, k]
     u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv[:, None], cols] - 1) + asc[cols]
     u = np.where(ok, u, -np.inf)
     util = np.column_stack([np.full(who.size, sv.asc_give_up), u])
@@ -444,6 +409,95 @@ def plan_choices(
     return PlanChoice(
         give_up=who[pick <= 0], go=who[go], place=med[cols[go, col]], slot=abs_slot + f[go, col]
     )
+
+
+NEVER = np.iinfo(np.int64).max  # days to a place with no serving slot in the horizon: never in time
+PLAN_BLOCK_CELLS = 65_536  # (group, place) cells searched at a time: a block's arrays stay in a core's cache
+
+
+def _consideration(
+    world: World,
+    tab: PlanTables,
+    first: np.ndarray,
+    days_to: np.ndarray,
+    ccols: np.ndarray | None,
+    gz: np.ndarray,
+    gc: np.ndarray,
+    gwz: np.ndarray,
+    days_left: np.ndarray,
+    ginv: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each group's consideration set: the ``consideration_set`` places nearest in time among those that can
+    serve it before its earliest deadline (a resident knows a handful of points of contact; without it the many
+    far alternatives would crowd out giving up). Utilities and noise are then computed on those columns only: the
+    noise of a (resident, place) is keyed on the place's id, so the draws, and the choice, are those of the full
+    matrix with the other columns at -inf.
+
+    The groups are searched in blocks of about :data:`PLAN_BLOCK_CELLS` cells; each row's partial sort reads that
+    row only, so the blocks give the same sets as one pass.
+
+    Args:
+        first: per distinct pending set and mediation place, the first slot ahead serving one of the set (-1:
+            none); days_to: the days until that slot (:data:`NEVER` if none).
+        ccols: per group, the places searched (mediation indices, -1 pads), or None for every place.
+        gz, gc, gwz: per group, its home zone, car and work zone on a day away (-1: at home).
+        days_left: per group, days from today to its earliest deadline; ginv: per group, its pending set.
+
+    Returns:
+        per group and considered column: the slot index ahead, the one-way minutes (half the detour on a day away
+        when the slot is today), the days until the slot, whether the place is in time, and the mediation place.
+    """
+    sv = world.cfg.behaviour.service
+    nz = world.zz.minutes.shape[1]
+    n_groups = gz.size
+    width = first.shape[1] if ccols is None else ccols.shape[1]
+    k = min(sv.consideration_set, width)
+    out = [
+        np.empty((n_groups, k), dtype=d)
+        for d in (first.dtype, tab.to_place.dtype, days_to.dtype, bool, np.int64)
+    ]
+    step = max(1, PLAN_BLOCK_CELLS // max(width, 1))
+    for b0 in range(0, n_groups, step):
+        b = slice(b0, b0 + step)
+        bz, bc, bwz, binv = gz[b], gc[b], gwz[b], ginv[b]
+        if ccols is None:
+            du = days_to[binv]  # [b, M]
+            t = tab.to_place[bc * nz + bz]
+        else:
+            bcols = ccols[b]
+            du = days_to[binv[:, None], bcols]  # [b, C]
+            t = _take_cells(tab.to_place, bc * nz + bz, bcols)
+        ok = du <= days_left[b, None]
+        if ccols is not None:
+            # padding of the reach columns (a place listed from home and from work counts once)
+            ok &= bcols >= 0
+        # On a day away, a slot today is reached on the way from work: half the detour's minutes, as detour()
+        # computes them (same terms, same order), in place of the minutes from home where the slot is today.
+        away = np.flatnonzero(bwz >= 0)
+        if away.size:
+            cc, hc, wc = bc[away], bz[away], bwz[away]
+            if ccols is None:
+                leg = tab.zone_to_place[cc * nz + hc] + tab.place_to_zone[cc * nz + wc]
+            else:
+                leg = _take_cells(tab.zone_to_place, cc * nz + hc, bcols[away])
+                leg += _take_cells(tab.place_to_zone, cc * nz + wc, bcols[away])
+            leg -= world.zz.minutes[cc, hc, wc][:, None]
+            np.maximum(leg, 0.0, out=leg)
+            leg /= 2.0
+            sub = t[away]
+            np.copyto(sub, leg, where=du[away] == 0)
+            t[away] = sub
+        if width > k:
+            sel = np.argpartition(np.where(ok, t, np.inf), k - 1, axis=1)[:, :k]  # [b, k]
+        else:
+            sel = np.broadcast_to(np.arange(width), (bz.size, width))
+        cols = sel if ccols is None else np.take_along_axis(bcols, sel, axis=1)
+        out[0][b] = first[binv[:, None], cols]
+        out[1][b] = np.take_along_axis(t, sel, axis=1)
+        out[2][b] = np.take_along_axis(du, sel, axis=1)
+        out[3][b] = np.take_along_axis(ok, sel, axis=1)
+        out[4][b] = np.maximum(cols, 0)
+    return tuple(out)
 
 
 def group_rows(*columns: np.ndarray) -> tuple[np.ndarray, ...]:
