@@ -585,10 +585,12 @@ def _record_day(world: World, workers: Workers, rec: Recorder) -> None:
         rec.period.workdays += np.bincount(p, minlength=net.n)
     if not rec.counting:
         return
-    office = tp == OFFICE
-    km = 2 * workers.commute_km[office].sum()
-    hours = 2 * workers.commute_min[office].sum() / 60.0
-    co2 = 2 * (workers.commute_km[office] * workers.commute_co2[office]).sum()
+    # the rows of the day's office and home workers, found once and taken (each boolean mask re-scans every worker)
+    office = np.flatnonzero(tp == OFFICE)
+    okm = workers.commute_km.take(office)
+    km = 2 * okm.sum()
+    hours = 2 * workers.commute_min.take(office).sum() / 60.0
+    co2 = 2 * (okm * workers.commute_co2.take(office)).sum()
     t = rec.tot
     t.km_office += km
     if third.size:
@@ -604,16 +606,17 @@ def _record_day(world: World, workers: Workers, rec: Recorder) -> None:
     t.co2_kg += co2
     # errands of home days: the commute would have carried them; from home they are round trips of their own
     rate = world.cfg.behaviour.work.errands_per_week / 5.0
-    if rate > 0 and home.any():
-        ekm = 2 * workers.errand_km[home]
+    at_home = np.flatnonzero(home)
+    if rate > 0 and at_home.size:
+        ekm = 2 * workers.errand_km.take(at_home)
         t.km_errands += rate * ekm.sum()
-        t.hours_errands += rate * 2 * workers.errand_min[home].sum() / 60.0
-        t.co2_kg += rate * (ekm * workers.errand_co2[home]).sum()
-        t.errand_trips += rate * int(home.sum())
-    t.remote_days += int(home.sum()) + int(third.size)
+        t.hours_errands += rate * 2 * workers.errand_min.take(at_home).sum() / 60.0
+        t.co2_kg += rate * (ekm * workers.errand_co2.take(at_home)).sum()
+        t.errand_trips += rate * int(at_home.size)
+    t.remote_days += int(at_home.size) + int(third.size)
     t.third_days += int(third.size)
-    t.office_days += int(office.sum())
-    t.home_days += int(home.sum())
+    t.office_days += int(office.size)
+    t.home_days += int(at_home.size)
 
 
 def update_lagged(world: World, workers: Workers) -> None:
