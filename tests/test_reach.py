@@ -116,3 +116,16 @@ def test_reach_columns_are_each_rows_distinct_listed_places_ascending(n_rows, n_
     assert out.shape == (g, max(1, max(len(e) for e in expected)))
     for row, e in zip(out, expected, strict=True):
         assert row.tolist() == e + [-1] * (out.shape[1] - len(e))
+
+
+def test_plan_tables_are_c_contiguous() -> None:
+    """The planning reads its tables by flat index (np.take), which copies a non-contiguous table whole at every
+    call: once per block of groups, a regression of Île-de-France's planning from 1 to 8 s a day."""
+    from simulation.sim.model import SharedPlacesModel
+    from simulation.sim.services import plan_tables
+
+    model = SharedPlacesModel(synthetic_cfg(weeks=1))
+    model.step()
+    tab = plan_tables(model.world, model.residents)
+    for name in ("to_place", "zone_to_place", "place_to_zone"):
+        assert getattr(tab, name).flags["C_CONTIGUOUS"], name

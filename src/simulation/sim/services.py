@@ -248,10 +248,12 @@ def plan_tables(world: World, res: Residents) -> PlanTables:
     pz = net.zone[med]
     zm = world.zz.minutes
     two, nz = zm.shape[0], zm.shape[1]
+    # C-contiguous: a fancy index on the last axis leaves another layout, and np.take on a non-contiguous table
+    # copies the whole table at every call (45 MB a block on Île-de-France)
     tab = PlanTables(
         version=net.version,
-        to_place=world.zp.minutes[:, :, med].reshape(two * nz, med.size),
-        zone_to_place=zm[:, :, pz].reshape(two * nz, med.size),
+        to_place=np.ascontiguousarray(world.zp.minutes[:, :, med].reshape(two * nz, med.size)),
+        zone_to_place=np.ascontiguousarray(zm[:, :, pz].reshape(two * nz, med.size)),
         place_to_zone=np.ascontiguousarray(zm[:, pz, :].transpose(0, 2, 1)).reshape(two * nz, med.size),
         cover_any=np.bitwise_or.reduce(net.cover[med], axis=1) if med.size else np.zeros(0, np.int64),
     )
