@@ -44,6 +44,7 @@ FRANCE_SERVICES_YEARS = (2020, 2024)
 PAIRINGS = ("paired", "independent")
 MAX_SYNTHETIC_CELLS = 100_000  # zones of a synthetic grid: 110 bytes x zones² would be 1.1 TB
 NESTINGS = ("remote", "away")
+TIE_BREAKS = ("order", "draw")
 METHODS = ("compare", "morris")
 # Thresholds of practical relevance ("material") of a difference, as a share of the baseline's level, per KPI
 # (experiment.material). A difference is read as material when |difference| >= share x |baseline level| (any
@@ -214,6 +215,7 @@ class ServiceBehaviour:
     asc_give_up: float = param(-1.5, "utility of giving up (non-recours)", "utils", "calibrated: a sizeable minority unmet when far")
     asc_kind: dict[str, float] = param({"provider_office": 0.5, "france_services": 0.3, "post_office": 0.0, "other": 0.0}, "constant by place origin", "utils", "assumption: a provider's own counter is preferred")
     consideration_set: int = param(5, "nearest places (by travel time) able to serve in time that a resident weighs", "count", "assumption", lo=1, integer=True)
+    tie_break: str = param("order", "how places at the same travel time compete for the last places of the consideration set: order = the partial sort's (the published runs: the same few of a zone's places for every resident) | draw = each resident's own lasting draw among them", "", "docs/ODD.md 7.2 (the specification weighs every place; the set is this model's)", choices=TIE_BREAKS)
     reach_set: int = param(16, "on large territories, per pending category, the nearest points of contact covering it (from home; also from the work zone on a day away) among which the consideration set is sought", "count", "docs/ODD.md 7.2 (bounds the run time: linear in zones, not quadratic)", lo=1, integer=True)
     full_search_places: int = param(2000, "up to this many points of contact every one is searched for the consideration set (any single département); above it, only the reach_set nearest", "count", "docs/ODD.md 7.2", lo=0, integer=True)
     deadline_days: int = param(14, "a need must be met within this many days of arrival", "days", "docs/ODD.md 7.2", lo=1, hi=365, integer=True)

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PURPOSES = ("territory", "population", "needs", "sessions", "work", "service", "workshop", "lottery")
+# appended, never reordered: a purpose's index is part of its key
+PURPOSES = (
+    "territory", "population", "needs", "sessions", "work", "service", "workshop", "lottery", "consideration",
+)  # fmt: skip
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -397,8 +397,10 @@ def plan_choices(
     # per distinct pending set and place: the days until its first slot serving one of them (NEVER if none),
     # so that a place is in time when that is at most the group's days to its earliest deadline
     days_to = np.where(first >= 0, (abs_slot + first) // 3 - day, NEVER)
-    cons = _consideration(world, tab, first, days_to, ccols, gz, gc, gwz, gdeadline - day, ginv)
+    *cons, ties = _consideration(world, tab, first, days_to, ccols, gz, gc, gwz, gdeadline - day, ginv)
     f, t, days_until, ok, cols = (a[kinv] for a in cons)  # [R, k]
+    if ties is not None:
+        _draw_ties(world, ties, who, kinv, inv, first, days_to, f, t, ok, days_until, cols)
     asc = _asc_kind(world, res)
     u = sv.b_time * t + sv.b_delay * days_until + sv.b_bundle * (ncov[inv[:, None], cols] - 1) + asc[cols]
     u = np.where(ok, u, -np.inf)
@@ -428,7 +430,7 @@ def _consideration(
     gwz: np.ndarray,
     days_left: np.ndarray,
     ginv: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, Ties | None]:
     """Each group's consideration set: the ``consideration_set`` places nearest in time among those that can
     serve it before its earliest deadline (a resident knows a handful of points of contact; without it the many
     far alternatives would crowd out giving up). Utilities and noise are then computed on those columns only: the
@@ -447,7 +449,9 @@ def _consideration(
 
     Returns:
         per group and considered column: the slot index ahead, the one-way minutes (half the detour on a day away
-        when the slot is today), the days until the slot, whether the place is in time, and the mediation place.
+        when the slot is today), the days until the slot, whether the place is in time, and the mediation place;
+        then, with ``tie_break: draw``, the groups whose set ends among places at equal time (:class:`Ties`),
+        else None.
     """
     sv = world.cfg.behaviour.service
     nz = world.zz.minutes.shape[1]
@@ -459,6 +463,7 @@ def _consideration(
         for d in (first.dtype, tab.to_place.dtype, days_to.dtype, bool, np.int64)
     ]
     step = max(1, PLAN_BLOCK_CELLS // max(width, 1))
+    ties: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = [] if sv.tie_break == "draw" else None
     for b0 in range(0, n_groups, step):
         b = slice(b0, b0 + step)
         bz, bc, bwz, binv = gz[b], gc[b], gwz[b], ginv[b]
@@ -490,7 +495,10 @@ def _consideration(
             np.copyto(sub, leg, where=du[away] == 0)
             t[away] = sub
         if width > k:
-            sel = np.argpartition(np.where(ok, t, np.inf), k - 1, axis=1)[:, :k]  # [b, k]
+            tm = np.where(ok, t, np.inf)
+            sel = np.argpartition(tm, k - 1, axis=1)[:, :k]  # [b, k]
+            if ties is not None:
+                ties.append(_tied_places(tm, ok, sel, k, b0, None if ccols is None else bcols))
         else:
             sel = np.broadcast_to(np.arange(width), (bz.size, width))
         cols = sel if ccols is None else np.take_along_axis(bcols, sel, axis=1)
@@ -499,7 +507,91 @@ def _consideration(
         out[2][b] = np.take_along_axis(du, sel, axis=1)
         out[3][b] = np.take_along_axis(ok, sel, axis=1)
         out[4][b] = np.maximum(cols, 0)
-    return tuple(out)
+    return (*out, None if not ties else Ties(*(np.concatenate(a) for a in zip(*ties, strict=True))))
+
+
+@dataclass
+class Ties:
+    """The groups whose consideration set ends among several places at the same time (``tie_break: draw``), as
+    (group, place) pairs, group by group in ascending order.
+
+    Attributes:
+        group: per pair, the group; place: a mediation place at the tied time; minutes: that time.
+    """
+
+    group: np.ndarray
+    place: np.ndarray
+    minutes: np.ndarray
+
+
+def _tied_places(
+    tm: np.ndarray, ok: np.ndarray, sel: np.ndarray, k: int, b0: int, bcols: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (group, place, minutes) of a block's groups whose k-th nearest place in time shares its time with
+    places left out of the partial sort's ``sel``: every place in time at that time, the selected included.
+
+    Args:
+        tm: per group and column, the minutes, inf where not in time; ok: in time; sel: the partial sort's k.
+        b0: the block's first group; bcols: per group, the columns' mediation places (None: the column is it).
+    """
+    kth = np.take_along_axis(tm, sel, axis=1).max(axis=1, keepdims=True)  # the k-th smallest
+    tie = ok & (tm == kth)
+    tied = np.flatnonzero((tm < kth).sum(axis=1) + tie.sum(axis=1) > k)
+    ri, ci = np.nonzero(tie[tied])
+    rows = tied[ri]
+    place = ci if bcols is None else bcols[rows, ci]
+    return rows + b0, place, kth[rows, 0]
+
+
+def _draw_ties(
+    world: World,
+    ties: Ties,
+    who: np.ndarray,
+    kinv: np.ndarray,
+    inv: np.ndarray,
+    first: np.ndarray,
+    days_to: np.ndarray,
+    f: np.ndarray,
+    t: np.ndarray,
+    ok: np.ndarray,
+    days_until: np.ndarray,
+    cols: np.ndarray,
+) -> None:
+    """``tie_break: draw``: a resident whose consideration set ends among places at equal time fills its last
+    places with the tied places it ranks first by its own lasting draw (channel ``consideration``, keyed on the
+    resident and the place id, not on time: a resident knows the same few of its zone's post offices all year,
+    and adding a place elsewhere changes nobody's draws). Changes the residents' rows of ``f``, ``days_until``
+    and ``cols`` in place (the minutes and feasibility are those of any tied place).
+
+    Args:
+        ties: the tied groups' places (:func:`_consideration`); kinv: per resident, its group; inv: per
+            resident, its pending set; first, days_to: per pending set and place, as in :func:`plan_choices`.
+        f, t, ok, days_until, cols: per resident and considered column (:func:`_consideration`, expanded).
+    """
+    med = world.network.mediation_places
+    groups, starts, counts = np.unique(ties.group, return_index=True, return_counts=True)
+    index = np.full(int(kinv.max(initial=-1)) + 1, -1, dtype=np.int64)
+    index[groups] = np.arange(groups.size)
+    gi = index[kinv]
+    rt = np.flatnonzero(gi >= 0)
+    if rt.size == 0:
+        return
+    gi = gi[rt]
+    cand = np.full((groups.size, int(counts.max())), -1, dtype=np.int64)  # each tied group's places, -1 pads
+    cand[
+        np.repeat(np.arange(groups.size), counts), np.arange(ties.group.size) - np.repeat(starts, counts)
+    ] = ties.place
+    cand = cand[gi]
+    u = uniform(world.keys.consideration, 0, who[rt], world.network.place_hash[med[np.maximum(cand, 0)]])
+    u[cand < 0] = 2.0  # pads rank last
+    ranked = np.take_along_axis(cand, np.argsort(u, axis=1), axis=1)
+    # the resident's columns at the tied time take its ranked places in turn; the nearer ones stay
+    at_tie = ok[rt] & (t[rt] == ties.minutes[starts][gi][:, None])
+    turn = np.maximum(np.cumsum(at_tie, axis=1) - 1, 0)
+    new = np.where(at_tie, np.take_along_axis(ranked, turn, axis=1), cols[rt])
+    cols[rt] = new
+    f[rt] = first[inv[rt][:, None], new]
+    days_until[rt] = days_to[inv[rt][:, None], new]
 
 
 def group_rows(*columns: np.ndarray) -> tuple[np.ndarray, ...]:

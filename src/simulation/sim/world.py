@@ -27,6 +27,7 @@ class Keys:
 
     work: np.uint64
     service: np.uint64
+    consideration: np.uint64  # a resident's lasting order among places at equal time (tie_break: draw)
     workshop: np.uint64
     lottery: np.uint64
     capacity: np.uint64  # capacity rounding draws (derived from the lottery's key)
@@ -43,6 +44,7 @@ class Keys:
         return cls(
             work=streams.key("work"),
             service=streams.key("service"),
+            consideration=streams.key("consideration"),
             workshop=streams.key("workshop"),
             lottery=lottery,
             capacity=lottery ^ np.uint64(0x5BD1E9955BD1E995),
