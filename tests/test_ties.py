@@ -39,7 +39,7 @@ def test_tied_places_are_every_place_at_the_kth_time_when_it_is_shared(
     ).reshape(groups, width)
     tm = np.where(ok, minutes, np.inf)
     sel = np.argpartition(tm, k - 1, axis=1)[:, :k]
-    rows, place, at = _tied_places(tm, ok, sel, k, 10, None)
+    rows, place, at = _tied_places(tm, sel, k, 10, None)
     expected = []
     for g in range(groups):
         kth = np.sort(tm[g])[k - 1]

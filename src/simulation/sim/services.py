@@ -498,7 +498,7 @@ def _consideration(
             tm = np.where(ok, t, np.inf)
             sel = np.argpartition(tm, k - 1, axis=1)[:, :k]  # [b, k]
             if ties is not None:
-                ties.append(_tied_places(tm, ok, sel, k, b0, None if ccols is None else bcols))
+                ties.append(_tied_places(tm, sel, k, b0, None if ccols is None else bcols))
         else:
             sel = np.broadcast_to(np.arange(width), (bz.size, width))
         cols = sel if ccols is None else np.take_along_axis(bcols, sel, axis=1)
@@ -525,19 +525,19 @@ class Ties:
 
 
 def _tied_places(
-    tm: np.ndarray, ok: np.ndarray, sel: np.ndarray, k: int, b0: int, bcols: np.ndarray | None
+    tm: np.ndarray, sel: np.ndarray, k: int, b0: int, bcols: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The (group, place, minutes) of a block's groups whose k-th nearest place in time shares its time with
     places left out of the partial sort's ``sel``: every place in time at that time, the selected included.
 
     Args:
-        tm: per group and column, the minutes, inf where not in time; ok: in time; sel: the partial sort's k.
+        tm: per group and column, the minutes, inf where not in time; sel: the partial sort's k columns.
         b0: the block's first group; bcols: per group, the columns' mediation places (None: the column is it).
     """
     kth = np.take_along_axis(tm, sel, axis=1).max(axis=1, keepdims=True)  # the k-th smallest
-    tie = ok & (tm == kth)
-    tied = np.flatnonzero((tm < kth).sum(axis=1) + tie.sum(axis=1) > k)
-    ri, ci = np.nonzero(tie[tied])
+    # tied: more than k places at or under it, it being a time (inf: fewer than k places in time, nothing to share)
+    tied = np.flatnonzero((np.count_nonzero(tm <= kth, axis=1) > k) & np.isfinite(kth[:, 0]))
+    ri, ci = np.nonzero(tm[tied] == kth[tied])  # in time: tm is finite only there
     rows = tied[ri]
     place = ci if bcols is None else bcols[rows, ci]
     return rows + b0, place, kth[rows, 0]
