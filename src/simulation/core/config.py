@@ -380,7 +380,7 @@ class RunConfig:
     """Limits of one run on this machine (not part of the model: they never change a result)."""
 
     max_memory_gb: float | None = param(None, "refuse a run whose estimated memory exceeds this (null: 80 % of the memory available when it starts)", "GB", "simulation.sim.sizing", lo=0, lo_open=True)
-    threads: int | None = param(None, "threads for the largest daily choices, above 100,000 workers or 1.5 million (resident, place searched) cells per thread (null: the cores this process may use, at most 4; 1: none); never changes a result", "count", "simulation.core.parallel", lo=1, integer=True)
+    threads: int | None = param(None, "threads for the largest daily choices, above 30,000 workers or 600,000 (resident, place searched) cells per thread (null: the cores this process may use, at most 4; 1: none); never changes a result", "count", "simulation.core.parallel", lo=1, integer=True)
 
 
 @dataclass

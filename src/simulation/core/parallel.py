@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-MIN_ROWS = 100_000  # fewer deciders per thread than this are not split: starting a span and merging cost more
+MIN_ROWS = 30_000  # fewer deciders per thread than this are not split: starting a span and merging cost more
 
 
 def resolve_threads(requested: int | None) -> int:

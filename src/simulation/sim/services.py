@@ -276,8 +276,9 @@ def detour(
 
 # Planning is split into threads when each thread gets at least this many (resident, place searched) cells: a
 # resident's cost grows with the places searched for it (every point of contact up to full_search_places, about
-# 4 reach lists above). The Rhône (454 points of contact): 3,300 residents a thread; Île-de-France: 23,000.
-PLAN_SPAN_CELLS = 1_500_000
+# 4 reach lists above). The Rhône (442 points of contact): 2,000 residents a thread (the floor below); Île-de-France:
+# 9,400; a national sweep's départements at rate 0.1 (under 1,000 planners a slot) stay on one thread.
+PLAN_SPAN_CELLS = 600_000
 PLAN_SPAN_ROWS = 2_000  # and never fewer residents a thread than this
 
 
